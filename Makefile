@@ -1,0 +1,160 @@
+# smsc — hand-written Makefile.
+#
+#   make            build build/smscd and build/smscctl
+#   make deps       install the Debian packages the build and tests need
+#                   (idempotent) and build canonical/raft 0.22.1 once
+#   make run        one node on the embedded defaults (data in ./var/node1)
+#   make cluster    three nodes on loopback (data in ./var/node{1,2,3})
+#   make test       unit + integration tests
+#   make san        the same suites under ASan + UBSan
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make bench      the benchmark harness against a local node and cluster
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD   ?= build
+CC      ?= gcc
+OPT     ?= -O2
+WERROR  ?= -Werror
+SAN     ?=
+
+include raft_store/raft.mk
+
+PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv 2>/dev/null)
+PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
+        -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wformat=2 -Wvla -Wundef -Wcast-align $(WERROR)
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(OPT) -g -pthread $(WARN) $(SAN) \
+           -I. $(RAFT_CFLAGS) $(PKGS_CFLAGS) -MMD -MP
+LDFLAGS += -pthread $(SAN)
+LDLIBS  += $(RAFT_LIBS) $(PKGS_LIBS) -lm
+
+# Module sources: everything but the two programs' entry points goes into
+# one archive that the programs and the unit tests link against.
+LIB_SRC := $(wildcard common/*.c server/*.c raft_store/*.c api/*.c cluster/*.c sql/*.c)
+LIB_SRC := $(filter-out server/main.c cluster/smscctl.c,$(LIB_SRC))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_A   := $(BUILD)/libsmsc.a
+
+SMSCD   := $(BUILD)/smscd
+SMSCCTL := $(BUILD)/smscctl
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(SMSCD) $(SMSCCTL)
+
+$(BUILD)/obj/%.o: %.c | $(RAFT_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SMSCD): $(BUILD)/obj/server/main.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SMSCCTL): $(BUILD)/obj/cluster/smscctl.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- packages
+# Debian 12 packages for the build, the tests and the benchmarks.
+DEB_PKGS := gcc make pkg-config autoconf automake libtool ca-certificates \
+            openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
+            libjansson-dev libcmocka-dev python3 python3-pytest \
+            python3-requests strace
+
+deps: $(RAFT_LIB)
+
+# Installs only what is missing, so a second run costs a dpkg-query.
+deps-packages:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null | grep -qx installed \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "deps: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y -q --no-install-recommends $$missing \
+	    || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; }; \
+	fi
+
+$(RAFT_LIB): | deps-packages
+
+# ---------------------------------------------------------------- running
+RUN_CONFIG ?= server/smscd.json
+
+run: deps all
+	@mkdir -p var/node1
+	@if [ -z "$$(ls -A var/node1 2>/dev/null)" ]; then boot=--bootstrap; fi; \
+	exec $(SMSCD) --config $(RUN_CONFIG) $$boot
+
+cluster: deps all
+	@server/cluster.sh start
+
+cluster-stop:
+	@server/cluster.sh stop
+
+# ---------------------------------------------------------------- tests
+PYTEST := /usr/bin/python3 -m pytest
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: all
+	SMSCD=$(abspath $(SMSCD)) SMSCCTL=$(abspath $(SMSCCTL)) \
+	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+san: deps
+	$(MAKE) BUILD=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  SMSCD=$(abspath build/san/smscd) SMSCCTL=$(abspath build/san/smscctl) SMSC_SAN=1 \
+	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- fuzzing
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+# The pure decoders and what they need: no threads, no sockets.
+FUZZ_LIB := $(wildcard common/*.c server/config*.c) server/smstext.c \
+            $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
+            api/msgjson.c
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)
+	@mkdir -p $(@D)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(RAFT_CFLAGS) $(PKGS_CFLAGS) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; \
+	done
+
+# ---------------------------------------------------------------- benchmarks
+bench: deps all
+	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD))
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
+        san fuzz bench clean

@@ -1,0 +1,28 @@
+/* api — the REST API server of a node (SPEC §3, §4).
+ *
+ * api_start() opens the listeners (HTTPS on api.port, plain HTTP on
+ * api.http_port, Prometheus on metrics.port) and starts api.threads HTTP
+ * threads, each with its own libevent event_base; api_stop() stops them
+ * and answers nothing more.  Both are called from the main thread; the
+ * node and the store must outlive the API.
+ */
+#ifndef SMSC_API_H
+#define SMSC_API_H
+
+#include <stddef.h>
+
+struct api;
+struct config;
+struct node;
+struct store;
+
+/* Returns NULL with a message naming the failing key/listener in err. */
+struct api *api_start(const struct config *cfg, struct node *node,
+                      struct store *store, char *err, size_t errlen);
+/* Stops accepting, lets in-flight requests finish for up to grace_ms, then
+ * stops the threads and frees everything. */
+void api_stop(struct api *a, int grace_ms);
+/* The URL other nodes use to reach this node's API (for node_info). */
+char *api_advertise_url(const struct config *cfg);
+
+#endif

@@ -1,0 +1,352 @@
+/* messages — the /api/messages resource (SPEC §4 "Messages").
+ *
+ * Reads are served from this node's replica under the store's read lock
+ * (linearizable on request); writes become one command each and travel
+ * through api_write().  A queue fetch with lease_seconds is a write: the
+ * state machine picks and claims the messages, so two frontends polling one
+ * SMSC through different nodes never get the same message.
+ */
+#include "api/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/xalloc.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+
+/* Encodes c as this request's command (and frees c). */
+static void set_cmd(struct api_req *r, struct cmd *c)
+{
+    c->key_kind = (uint8_t)r->key_kind;
+    c->request_id = r->key_kind == KEY_NONE ? NULL : xstrdup(r->rid);
+    struct buf b;
+    buf_init(&b);
+    cmd_encode(&b, c);
+    free(r->cmd);
+    r->cmd = buf_steal(&b, &r->cmd_len);
+    cmd_free(c);
+}
+
+static json_t *render_one(struct api_req *r, int64_t id)
+{
+    store_rdlock(r->t->api->store);
+    const struct msg *m = store_get(r->t->api->store, id);
+    json_t *j = m ? msg_to_json(m) : NULL;
+    store_rdunlock(r->t->api->store);
+    return j;
+}
+
+/* After a write that answers with the message record. */
+static void reply_record(struct api_req *r)
+{
+    const struct store_result *res = &r->call.result;
+    if (api_reply_result_error(r, res))
+        return;
+    json_t *j = render_one(r, res->id);
+    if (j == NULL)
+        j = json_pack("{s:I}", "id", (json_int_t)res->id);
+    api_reply_data(r, res->status ? res->status : 200, j);
+}
+
+void h_messages_create(struct api_req *r)
+{
+    if (api_parse_body(r, false) != 0)
+        return;
+    struct cmd c;
+    char err[256];
+    cmd_init(&c, CMD_MSG_CREATE);
+    int st = msg_from_json(r->body, &c.u.create, err, sizeof err);
+    if (st != 0) {
+        cmd_free(&c);
+        api_reply_error(r, st, "%s", err);
+        return;
+    }
+    c.u.create.origin_node =
+        xstrdup(r->forwarded ? r->forwarder : r->t->api->node_name);
+    set_cmd(r, &c);
+    api_write(r, reply_record);
+}
+
+void h_messages_create_async(struct api_req *r)
+{
+    if (api_parse_body(r, false) != 0)
+        return;
+    struct cmd c;
+    char err[256];
+    cmd_init(&c, CMD_MSG_CREATE);
+    int st = msg_from_json(r->body, &c.u.create, err, sizeof err);
+    if (st != 0) {
+        cmd_free(&c);
+        api_reply_error(r, st, "%s", err);
+        return;
+    }
+    c.u.create.origin_node = xstrdup(r->t->api->node_name);
+    if (r->key_kind == KEY_NONE)
+        r->key_kind = KEY_NODE; /* the background path may resend it */
+    set_cmd(r, &c);
+    if (api_async_submit(r, r->cmd, r->cmd_len) != 0) {
+        api_reply_error(r, 503, "Async backlog full (async_queue_max); retry "
+                                "later");
+        return;
+    }
+    api_reply_data(r, 202,
+                   json_pack("{s:s,s:s,s:s}", "status", "accepted", "message",
+                             "Message accepted for processing", "request_id",
+                             r->rid));
+}
+
+void h_messages_get(struct api_req *r);
+
+static void get_now(struct api_req *r)
+{
+    int64_t id = api_path_id(r);
+    json_t *j = id > 0 ? render_one(r, id) : NULL;
+    if (j == NULL)
+        api_reply_error(r, 404, "Message not found");
+    else
+        api_reply_data(r, 200, j);
+}
+
+void h_messages_get(struct api_req *r)
+{
+    if (api_wants_linearizable(r))
+        api_linearize(r, get_now);
+    else
+        get_now(r);
+}
+
+/* ---- list and queue fetch ---- */
+
+static json_t *render_list(struct api_req *r, const struct msg **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, msg_to_json(v[i]));
+    (void)r;
+    return a;
+}
+
+static void list_now(struct api_req *r)
+{
+    struct msg_filter f = {.status = -1};
+    long limit, offset;
+    if (api_query_int(r, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
+        api_query_int(r, "offset", 0, 100000000, 0, &offset))
+        return;
+    const char *status = api_query(r, "status");
+    if (status && msg_status_parse(status, &f.status) != 0) {
+        api_reply_error(r, 422, "status must be one of pending, delivered, "
+                                "failed, expired, dropped, rejected");
+        return;
+    }
+    f.source_smsc = api_query(r, "source_smsc");
+    f.dest_smsc = api_query(r, "dest_smsc");
+    f.limit = (size_t)limit;
+    f.offset = (size_t)offset;
+    const struct msg **v = xcalloc((size_t)limit, sizeof *v);
+    store_rdlock(r->t->api->store);
+    size_t n = store_list(r->t->api->store, &f, v);
+    json_t *a = render_list(r, v, n);
+    store_rdunlock(r->t->api->store);
+    free(v);
+    api_reply_data(r, 200, a);
+}
+
+struct fetch_args {
+    const char *smsc;
+    bool unrouted;
+    long limit;
+    long lease_s;
+};
+
+static int fetch_args(struct api_req *r, const char *smsc, bool unrouted,
+                      struct fetch_args *fa)
+{
+    fa->smsc = smsc;
+    fa->unrouted = unrouted;
+    if (smsc == NULL || smsc[0] == '\0' || strlen(smsc) > CMD_MAX_NAME) {
+        api_reply_error(r, 422, "smsc is required");
+        return -1;
+    }
+    if (api_query_int(r, "limit", 1, LIST_MAX, LIST_DEFAULT, &fa->limit) ||
+        api_query_int(r, "lease_seconds", 1, 86400, 0, &fa->lease_s))
+        return -1;
+    return 0;
+}
+
+static void fetch_now(struct api_req *r, const struct fetch_args *fa)
+{
+    const struct msg **v = xcalloc((size_t)fa->limit, sizeof *v);
+    store_rdlock(r->t->api->store);
+    size_t n = store_fetch(r->t->api->store, fa->smsc, fa->unrouted,
+                           (size_t)fa->limit, v);
+    json_t *a = render_list(r, v, n);
+    store_rdunlock(r->t->api->store);
+    free(v);
+    api_reply_data(r, 200, a);
+}
+
+static void leased(struct api_req *r)
+{
+    const struct store_result *res = &r->call.result;
+    if (api_reply_result_error(r, res))
+        return;
+    json_t *a = json_array();
+    store_rdlock(r->t->api->store);
+    for (uint32_t i = 0; i < res->n_ids; i++) {
+        const struct msg *m = store_get(r->t->api->store, res->ids[i]);
+        if (m)
+            json_array_append_new(a, msg_to_json(m));
+    }
+    store_rdunlock(r->t->api->store);
+    api_reply_data(r, 200, a);
+}
+
+static void fetch(struct api_req *r, const struct fetch_args *fa)
+{
+    if (fa->lease_s == 0) {
+        fetch_now(r, fa);
+        return;
+    }
+    struct cmd c;
+    cmd_init(&c, CMD_MSG_LEASE);
+    c.u.lease.smsc = xstrdup(fa->smsc);
+    c.u.lease.include_unrouted = fa->unrouted;
+    c.u.lease.limit = (uint32_t)fa->limit;
+    c.u.lease.lease_ms = fa->lease_s * 1000;
+    set_cmd(r, &c);
+    api_write(r, leased);
+}
+
+static int parse_bool_header(struct api_req *r, const char *name, bool *out)
+{
+    const char *v = api_header(r, name);
+    *out = false;
+    if (v == NULL)
+        return 0;
+    if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = true;
+    else if (strcasecmp(v, "false") != 0 && strcmp(v, "0") != 0) {
+        api_reply_error(r, 422, "%s must be true, false, 1 or 0", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void queue_from_header(struct api_req *r)
+{
+    bool unrouted;
+    struct fetch_args fa;
+    if (parse_bool_header(r, "include-unrouted", &unrouted) ||
+        fetch_args(r, api_header(r, "smsc"), unrouted, &fa))
+        return;
+    fetch(r, &fa);
+}
+
+void h_messages_list(struct api_req *r)
+{
+    void (*next)(struct api_req *) =
+        api_header(r, "smsc") ? queue_from_header : list_now;
+    if (api_wants_linearizable(r))
+        api_linearize(r, next);
+    else
+        next(r);
+}
+
+static void queue_from_query(struct api_req *r)
+{
+    struct fetch_args fa;
+    if (fetch_args(r, api_query(r, "smsc"), true, &fa) == 0)
+        fetch(r, &fa);
+}
+
+void h_messages_get_by_smsc(struct api_req *r)
+{
+    if (api_wants_linearizable(r))
+        api_linearize(r, queue_from_query);
+    else
+        queue_from_query(r);
+}
+
+/* ---- updates ---- */
+
+static int64_t id_or_404(struct api_req *r)
+{
+    int64_t id = api_path_id(r);
+    if (id <= 0)
+        api_reply_error(r, 404, "Message not found");
+    return id;
+}
+
+void h_messages_patch(struct api_req *r)
+{
+    int64_t id = id_or_404(r);
+    if (id <= 0 || api_parse_body(r, false) != 0)
+        return;
+    struct cmd c;
+    char err[256];
+    cmd_init(&c, CMD_MSG_PATCH);
+    c.u.patch.id = id;
+    int st = msg_patch_from_json(r->body, &c.u.patch, err, sizeof err);
+    if (st != 0) {
+        cmd_free(&c);
+        api_reply_error(r, st, "%s", err);
+        return;
+    }
+    set_cmd(r, &c);
+    api_write(r, reply_record);
+}
+
+void h_messages_retry(struct api_req *r)
+{
+    int64_t id = id_or_404(r);
+    if (id <= 0)
+        return;
+    struct cmd c;
+    cmd_init(&c, CMD_MSG_RETRY);
+    c.u.id = id;
+    set_cmd(r, &c);
+    api_write(r, reply_record);
+}
+
+void h_messages_delivered(struct api_req *r)
+{
+    int64_t id = id_or_404(r);
+    if (id <= 0 || api_parse_body(r, true) != 0)
+        return;
+    json_t *ds = json_object_get(r->body, "dest_smsc");
+    if (ds && !json_is_null(ds) &&
+        (!json_is_string(ds) || json_string_length(ds) == 0 ||
+         json_string_length(ds) > 64)) {
+        api_reply_error(r, 422, "dest_smsc must be a non-empty string");
+        return;
+    }
+    struct cmd c;
+    cmd_init(&c, CMD_MSG_DELIVERED);
+    c.u.delivered.id = id;
+    if (ds && json_is_string(ds))
+        c.u.delivered.dest_smsc = xstrdup(json_string_value(ds));
+    set_cmd(r, &c);
+    api_write(r, reply_record);
+}
+
+static void deleted(struct api_req *r)
+{
+    if (!api_reply_result_error(r, &r->call.result))
+        api_reply_empty(r, 204);
+}
+
+void h_messages_delete(struct api_req *r)
+{
+    int64_t id = id_or_404(r);
+    if (id <= 0)
+        return;
+    struct cmd c;
+    cmd_init(&c, CMD_MSG_DELETE);
+    c.u.id = id;
+    set_cmd(r, &c);
+    api_write(r, deleted);
+}

@@ -1,0 +1,143 @@
+/* metrics_http — GET /metrics on metrics.port (Prometheus text format
+ * 0.0.4): raft state, replicated queue gauges and process_* metrics of
+ * this node.  Gauges of replicated state are the same on every node.
+ * Reading them takes the store's read lock for a few counters only, so a
+ * scrape never holds up request handling.
+ */
+#include "api/api_int.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "common/timefmt.h"
+#include "server/config.h"
+
+static int64_t process_start_ms;
+
+static void gauge(struct evbuffer *b, const char *name, const char *help,
+                  const char *type, double v)
+{
+    evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name,
+                        help, name, type, name, v);
+}
+
+static void raft_metrics(struct evbuffer *b, struct api *a)
+{
+    struct node_status st;
+    node_get_status(a->node, &st);
+    evbuffer_add_printf(b, "# HELP sms_c_raft_role Raft role of this node "
+                           "(1 for the current role)\n"
+                           "# TYPE sms_c_raft_role gauge\n");
+    static const int roles[] = {NODE_ROLE_LEADER, NODE_ROLE_FOLLOWER,
+                                NODE_ROLE_CANDIDATE, NODE_ROLE_UNAVAILABLE};
+    for (int i = 0; i < 4; i++)
+        evbuffer_add_printf(b, "sms_c_raft_role{role=\"%s\"} %d\n",
+                            node_role_name(roles[i]), st.role == roles[i]);
+    gauge(b, "sms_c_raft_term", "Current raft term", "gauge", (double)st.term);
+    gauge(b, "sms_c_raft_commit_index", "Raft commit index", "gauge",
+          (double)st.commit_index);
+    gauge(b, "sms_c_raft_applied_index", "Raft index applied here", "gauge",
+          (double)st.applied_index);
+    gauge(b, "sms_c_raft_leader_changes_total", "Leader changes seen",
+          "counter", (double)st.leader_changes);
+    gauge(b, "sms_c_raft_entries_applied_total",
+          "Group-commit entries applied here", "counter",
+          (double)st.entries_applied);
+    gauge(b, "sms_c_raft_commands_applied_total", "Commands applied here",
+          "counter", (double)st.commands_applied);
+}
+
+static void queue_metrics(struct evbuffer *b, struct api *a)
+{
+    struct store_counts c;
+    store_rdlock(a->store);
+    store_get_counts(a->store, &c);
+    int64_t oldest = store_oldest_pending(a->store);
+    int64_t clock = store_clock(a->store);
+    store_rdunlock(a->store);
+    gauge(b, "sms_c_queue_size_size", "Messages in the store", "gauge",
+          (double)c.total);
+    gauge(b, "sms_c_queue_size_pending", "Pending messages", "gauge",
+          (double)c.by_status[MSG_PENDING]);
+    gauge(b, "sms_c_queue_size_failed", "Failed messages", "gauge",
+          (double)c.by_status[MSG_FAILED]);
+    gauge(b, "sms_c_queue_size_delivered", "Delivered messages", "gauge",
+          (double)c.by_status[MSG_DELIVERED]);
+    gauge(b, "sms_c_queue_oldest_message_age_seconds",
+          "Age of the oldest pending message", "gauge",
+          oldest == TIME_NULL ? 0.0 : (double)(clock - oldest) / 1000.0);
+    evbuffer_add_printf(b, "# HELP sms_c_store_table_size_record_count "
+                           "Records per replicated table\n"
+                           "# TYPE sms_c_store_table_size_record_count gauge\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"messages\"} %llu\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"request_ids\"} %llu\n",
+                        (unsigned long long)c.total,
+                        (unsigned long long)c.request_ids);
+}
+
+static long count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    long n = 0;
+    if (d == NULL)
+        return 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n > 2 ? n - 3 : 0; /* ".", ".." and the DIR's own fd */
+}
+
+static void process_metrics(struct evbuffer *b)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    long rss_pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        long size;
+        if (fscanf(f, "%ld %ld", &size, &rss_pages) != 2)
+            rss_pages = 0;
+        fclose(f);
+    }
+    gauge(b, "process_cpu_seconds_total", "User and system CPU time",
+          "counter", cpu);
+    gauge(b, "process_resident_memory_bytes", "Resident memory", "gauge",
+          (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
+    gauge(b, "process_open_fds", "Open file descriptors", "gauge",
+          (double)count_fds());
+    gauge(b, "process_start_time_seconds", "Start time, epoch seconds",
+          "gauge", (double)process_start_ms / 1000.0);
+}
+
+void api_metrics_init(void)
+{
+    process_start_ms = time_now_ms();
+}
+
+void api_metrics_handler(struct evhttp_request *req, void *arg)
+{
+    struct api *a = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    if (path == NULL || strcmp(path, "/metrics") != 0) {
+        evhttp_send_error(req, 404, "Not found: try /metrics");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    raft_metrics(b, a);
+    queue_metrics(b, a);
+    process_metrics(b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}

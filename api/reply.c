@@ -1,0 +1,199 @@
+/* reply — the one way answers leave the API: the SPEC §3 envelope
+ * ({"data": ...} or {"errors": {"detail": ...}}), request-context
+ * lifetime, and small helpers to read queries, headers and bodies.
+ */
+#include "api/api_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <sys/queue.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/xalloc.h"
+
+static void free_req(struct api_req *r)
+{
+    if (r->query_parsed)
+        evhttp_clear_headers(&r->query);
+    if (r->body)
+        json_decref(r->body);
+    if (r->timer)
+        event_free(r->timer);
+    free(r->path_id);
+    free(r->fwd_body);
+    free(r->cmd);
+    free(r->lease_ids);
+    free(r->call.result.ids);
+    atomic_fetch_sub(&r->t->api->inflight_requests, 1);
+    free(r);
+}
+
+void api_req_release(struct api_req *r)
+{
+    if (r->answered && r->pending == 0)
+        free_req(r);
+}
+
+static void send_reply(struct api_req *r, int status, struct evbuffer *body)
+{
+    if (r->answered) {
+        if (body)
+            evbuffer_free(body);
+        return;
+    }
+    r->answered = true;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(h, "X-Request-Id", r->rid);
+    if (log_enabled(LOG_DEBUG))
+        log_debug("http %s %s -> %d in %lld ms request_id=%s",
+                  r->route ? r->route->pattern : "-",
+                  evhttp_request_get_uri(r->req), status,
+                  (long long)(time_mono_ms() - r->started_ms), r->rid);
+    evhttp_send_reply(r->req, status, NULL, body);
+    if (body)
+        evbuffer_free(body);
+    r->req = NULL;
+}
+
+void api_reply_raw(struct api_req *r, int status, const char *ctype,
+                   const void *body, size_t len)
+{
+    if (r->answered)
+        return;
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, body, len);
+    if (ctype)
+        evhttp_add_header(evhttp_request_get_output_headers(r->req),
+                          "Content-Type", ctype);
+    send_reply(r, status, b);
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    return evbuffer_add(data, buf, size);
+}
+
+void api_reply_json(struct api_req *r, int status, json_t *body)
+{
+    if (r->answered) {
+        json_decref(body);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    json_dump_callback(body, dump_cb, b, JSON_COMPACT);
+    json_decref(body);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req),
+                      "Content-Type", "application/json");
+    send_reply(r, status, b);
+}
+
+void api_reply_data(struct api_req *r, int status, json_t *data)
+{
+    api_reply_json(r, status, json_pack("{s:o}", "data", data));
+}
+
+void api_reply_error(struct api_req *r, int status, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (status >= 500)
+        log_warn("http %s -> %d: %s request_id=%s",
+                 r->req ? evhttp_request_get_uri(r->req) : "-", status, detail,
+                 r->rid);
+    api_reply_json(r, status,
+                   json_pack("{s:{s:s}}", "errors", "detail", detail));
+}
+
+void api_reply_empty(struct api_req *r, int status)
+{
+    send_reply(r, status, NULL);
+}
+
+bool api_reply_result_error(struct api_req *r, const struct store_result *res)
+{
+    if (res->status < 400)
+        return false;
+    api_reply_error(r, res->status, "%s", res->detail);
+    return true;
+}
+
+const char *api_query(struct api_req *r, const char *key)
+{
+    if (!r->query_parsed) {
+        TAILQ_INIT(&r->query);
+        const char *q = evhttp_uri_get_query(
+            evhttp_request_get_evhttp_uri(r->req));
+        if (q)
+            evhttp_parse_query_str(q, &r->query);
+        r->query_parsed = true;
+    }
+    return evhttp_find_header(&r->query, key);
+}
+
+const char *api_header(struct api_req *r, const char *key)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->req), key);
+}
+
+int api_parse_body(struct api_req *r, bool allow_empty)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0 && allow_empty) {
+        r->body = json_object();
+        return 0;
+    }
+    const char *p = (const char *)evbuffer_pullup(in, -1);
+    json_error_t e;
+    r->body = json_loadb(p ? p : "", len, JSON_REJECT_DUPLICATES, &e);
+    if (r->body == NULL) {
+        api_reply_error(r, 400, "Malformed JSON body: %s at line %d column %d",
+                        e.text, e.line, e.column);
+        return -1;
+    }
+    if (!json_is_object(r->body)) {
+        api_reply_error(r, 400, "Request body must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+int api_query_int(struct api_req *r, const char *key, long min, long max,
+                  long dflt, long *out)
+{
+    const char *v = api_query(r, key);
+    *out = dflt;
+    if (v == NULL)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+        api_reply_error(r, 422, "%s must be an integer between %ld and %ld",
+                        key, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int64_t api_path_id(struct api_req *r)
+{
+    if (r->path_id == NULL || r->path_id[0] == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(r->path_id, &end, 10);
+    if (*end != '\0' || errno != 0 || v <= 0)
+        return -1;
+    return v;
+}

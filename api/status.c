@@ -1,0 +1,155 @@
+/* status — GET /api/status, the OpenAPI document, and the two internal
+ * node-to-node routes (read index for linearizable reads on followers, and
+ * node_info announcements).
+ */
+#include "api/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/forward.h"
+#include "common/timefmt.h"
+#include "common/xalloc.h"
+#include "server/config.h"
+
+/* The leader's name: from the replicated node_info, else from the config. */
+static void leader_name(struct api *a, uint64_t id, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (id == 0)
+        return;
+    store_rdlock(a->store);
+    const struct store_node_info *ni = store_node_info_by_id(a->store, id);
+    if (ni)
+        snprintf(out, len, "%s", ni->name);
+    store_rdunlock(a->store);
+    for (size_t i = 0; out[0] == '\0' && i < a->cfg->n_cluster_nodes; i++)
+        if (node_id_of(a->cfg->cluster_nodes[i].name) == id)
+            snprintf(out, len, "%s", a->cfg->cluster_nodes[i].name);
+}
+
+void h_status(struct api_req *r)
+{
+    struct api *a = r->t->api;
+    struct node_status st;
+    node_get_status(a->node, &st);
+    char leader[128], now[TIMEFMT_LEN];
+    leader_name(a, st.leader_id, leader, sizeof leader);
+    time_format(time_now_ms(), now);
+    store_rdlock(a->store);
+    const char *cid = store_cluster_id(a->store);
+    json_t *cluster_id = cid ? json_string(cid) : json_null();
+    store_rdunlock(a->store);
+    json_t *o = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:o}", "status", "ok",
+        "application", "smsc", "timestamp", now, "node", a->node_name, "role",
+        node_role_name(st.role), "leader",
+        leader[0] ? json_string(leader) : json_null(), "term",
+        (json_int_t)st.term, "commit_index", (json_int_t)st.commit_index,
+        "applied_index", (json_int_t)st.applied_index, "cluster_id",
+        cluster_id);
+    api_reply_json(r, 200, o);
+}
+
+static void read_index_ready(struct api_req *r)
+{
+    if (r->call.outcome != NODE_DONE) {
+        evhttp_add_header(evhttp_request_get_output_headers(r->req),
+                          FWD_HDR_NOT_LEADER, "1");
+        api_reply_error(r, 503, "Not the leader");
+        return;
+    }
+    char v[32];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)r->call.index);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), FWD_HDR_INDEX,
+                      v);
+    api_reply_data(r, 200,
+                   json_pack("{s:I}", "index", (json_int_t)r->call.index));
+}
+
+void h_internal_read_index(struct api_req *r)
+{
+    if (!node_is_leader(r->t->api->node)) {
+        evhttp_add_header(evhttp_request_get_output_headers(r->req),
+                          FWD_HDR_NOT_LEADER, "1");
+        api_reply_error(r, 503, "Not the leader");
+        return;
+    }
+    api_call_begin(r, read_index_ready);
+    node_barrier(r->t->api->node, &r->call);
+}
+
+static void node_info_done(struct api_req *r)
+{
+    if (!api_reply_result_error(r, &r->call.result))
+        api_reply_data(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void h_internal_node_info(struct api_req *r)
+{
+    if (api_parse_body(r, false) != 0)
+        return;
+    const char *name = NULL, *url = NULL, *addr = NULL;
+    json_int_t id = 0;
+    if (json_unpack(r->body, "{s:s,s:s,s:s,s:I}", "name", &name, "api_url",
+                    &url, "raft_address", &addr, "raft_id", &id) != 0 ||
+        strlen(name) > CMD_MAX_NAME || strlen(url) > CMD_MAX_NAME ||
+        strlen(addr) > CMD_MAX_NAME) {
+        api_reply_error(r, 422, "node_info needs name, api_url, raft_address "
+                                "and raft_id");
+        return;
+    }
+    struct cmd c;
+    cmd_init(&c, CMD_NODE_INFO);
+    c.u.node_info.name = xstrdup(name);
+    c.u.node_info.api_url = xstrdup(url);
+    c.u.node_info.raft_address = xstrdup(addr);
+    c.u.node_info.raft_id = (uint64_t)id;
+    struct buf b;
+    buf_init(&b);
+    cmd_encode(&b, &c);
+    cmd_free(&c);
+    r->cmd = buf_steal(&b, &r->cmd_len);
+    api_write(r, node_info_done);
+}
+
+static const char *method_lower(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_POST: return "post";
+    case EVHTTP_REQ_PUT: return "put";
+    case EVHTTP_REQ_PATCH: return "patch";
+    case EVHTTP_REQ_DELETE: return "delete";
+    default: return "get";
+    }
+}
+
+/* The OpenAPI 3 document, generated from the route table. */
+void h_openapi(struct api_req *r)
+{
+    json_t *paths = json_object();
+    for (unsigned i = 0; i < api_route_count; i++) {
+        const struct route *rt = &api_routes[i];
+        if (rt->flags & ROUTE_INTERNAL)
+            continue;
+        json_t *p = json_object_get(paths, rt->pattern);
+        if (p == NULL) {
+            p = json_object();
+            json_object_set_new(paths, rt->pattern, p);
+        }
+        json_t *op = json_pack("{s:s,s:{s:{s:s}}}", "summary", rt->summary,
+                               "responses", "default", "description",
+                               "SPEC §3 envelope");
+        if (strstr(rt->pattern, "{id}"))
+            json_object_set_new(
+                op, "parameters",
+                json_pack("[{s:s,s:s,s:b,s:{s:s}}]", "name", "id", "in",
+                          "path", "required", 1, "schema", "type", "integer"));
+        json_object_set_new(p, method_lower(rt->method), op);
+    }
+    api_reply_json(r, 200,
+                   json_pack("{s:s,s:{s:s,s:s},s:o}", "openapi", "3.0.3",
+                             "info", "title", "smsc REST API", "version", "1",
+                             "paths", paths));
+}

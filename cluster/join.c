@@ -1,0 +1,86 @@
+/* join — ask a member to add this node to its cluster (see join.h). */
+#include "cluster/join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cluster/http_client.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "server/config.h"
+
+#define JOIN_TOTAL_S 120
+
+/* One POST of the join request to a member ("host:port"). */
+static int post(const char *member, const char *body, struct http_result *a)
+{
+    char url[300];
+    snprintf(url, sizeof url, "http://%s", member);
+    http_call(url, "POST", "/api/cluster/nodes", body, NULL, 30, a);
+    return a->status;
+}
+
+static char **split_list(const char *s, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    char *copy = xstrdup(s);
+    for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+        v = xrealloc(v, (*n + 1) * sizeof *v);
+        v[(*n)++] = xstrdup(tok);
+    }
+    free(copy);
+    return v;
+}
+
+int join_cluster(const struct config *cfg, const char *join_arg,
+                 const char *api_url, char *err, size_t errlen)
+{
+    size_t n = 0;
+    err[0] = '\0';
+    char **members = join_arg ? split_list(join_arg, &n) : NULL;
+    const char *const *list = join_arg ? (const char *const *)members
+                                       : (const char *const *)cfg->join;
+    if (!join_arg)
+        n = cfg->n_join;
+    const struct config_peer *me = &cfg->cluster_nodes[config_self_index(cfg)];
+    char addr[300];
+    snprintf(addr, sizeof addr, strchr(me->host, ':') ? "[%s]:%d" : "%s:%d",
+             me->host, me->raft_port);
+    json_t *j = json_pack("{s:s,s:s,s:s}", "name", cfg->node_name, "address",
+                          addr, "api_address", api_url);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    int rc = -1;
+    struct http_result a;
+    memset(&a, 0, sizeof a);
+    for (int t = 0; t < JOIN_TOTAL_S && rc != 0 && n > 0; t++) {
+        const char *m = list[(size_t)t % n];
+        http_result_free(&a);
+        int st = post(m, body, &a);
+        if (st == 200 || st == 201) {
+            log_info("join: %s added this node to its cluster", m);
+            rc = 0;
+        } else if (st >= 400 && st < 500) {
+            snprintf(err, errlen, "join: %s refused: %d %s", m, st, a.body);
+            break;
+        } else {
+            log_info("join: %s: %s; retrying", m,
+                     st ? a.body : a.error);
+            sleep(1);
+        }
+    }
+    if (rc != 0 && (n == 0 || err[0] == '\0'))
+        snprintf(err, errlen, "join: no member of %s accepted this node",
+                 join_arg ? join_arg : "the join list");
+    http_result_free(&a);
+    free(body);
+    for (size_t i = 0; members && i < n; i++)
+        free(members[i]);
+    free(members);
+    return rc;
+}

@@ -1,0 +1,161 @@
+/* cmd — the replicated commands and the raft entry that carries them.
+ *
+ * Every change to the replicated state is a command: a compact, versioned
+ * binary record (common/buf.h varints), never JSON.  The leader packs many
+ * commands into one raft entry (group commit):
+ *
+ *   entry   := header command*  padding to a multiple of 8
+ *   header  := magic u32le "SMSB" | version u16le | reserved u16le |
+ *              count u32le | payload_len u32le | now_ms u64le |
+ *              proposer u64le | seq u64le                    (40 bytes)
+ *   command := uvar length | bytes
+ *
+ * `now_ms` is the leader's wall clock when it packed the entry; the state
+ * machine's clock is max(previous, now_ms).  `proposer`/`seq` only route
+ * results back to waiting requests on the proposing node; the state machine
+ * never looks at them.  Decoders check every length and value: an entry or
+ * command that does not decode is rejected whole and changes nothing.
+ * Pure, any thread.
+ */
+#ifndef SMSC_CMD_H
+#define SMSC_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "raft_store/msg.h"
+#include "raft_store/settings.h"
+
+#define CMD_BATCH_MAGIC 0x42534d53u /* "SMSB" */
+#define CMD_BATCH_VERSION 1
+#define CMD_BATCH_HDR_LEN 40
+#define CMD_VERSION 1
+#define CMD_MAX_REQUEST_ID 128
+#define CMD_MAX_NAME 255
+#define CMD_MAX_LEASE_LIMIT 1000
+
+enum cmd_type {
+    CMD_INIT = 1,          /* first leader: cluster id + settings */
+    CMD_NODE_INFO = 2,     /* a member's name and API address */
+    CMD_TICK = 3,          /* leader clock: runs timed transitions */
+    CMD_SETTINGS = 4,      /* replace the cluster settings */
+    CMD_MSG_CREATE = 16,
+    CMD_MSG_PATCH = 17,
+    CMD_MSG_RETRY = 18,    /* PUT / increment_delivery_attempt */
+    CMD_MSG_DELIVERED = 19,
+    CMD_MSG_DELETE = 20,
+    CMD_MSG_LEASE = 21,    /* queue fetch with lease_seconds */
+};
+
+/* Where a request id came from: it decides how long it is remembered. */
+enum cmd_key_kind {
+    KEY_NONE = 0,    /* internal command, not de-duplicated */
+    KEY_CLIENT = 1,  /* Idempotency-Key: fingerprint_ttl_minutes */
+    KEY_NODE = 2,    /* made by the receiving node: node_key_ttl */
+};
+
+/* Fields a PATCH may set (cmd.u.patch.mask). */
+enum patch_field {
+    PATCH_DEST_SMSC = 1u << 0,
+    PATCH_DELIVER_AFTER = 1u << 1,
+    PATCH_BODY = 1u << 2,       /* also message_parts and charset */
+    PATCH_STATUS = 1u << 3,
+    PATCH_EXPIRES = 1u << 4,
+    PATCH_DEADLETTER = 1u << 5,
+    PATCH_ATTEMPTS = 1u << 6,
+    PATCH_DELIVER_TIME = 1u << 7,
+    PATCH_ALL = (1u << 8) - 1,
+};
+
+struct cmd_init {
+    char *cluster_id;
+    struct store_settings settings;
+};
+
+struct cmd_node_info {
+    char *name;
+    char *api_url;       /* "http://127.0.0.1:8080" */
+    char *raft_address;  /* "127.0.0.1:9100" */
+    uint64_t raft_id;
+};
+
+struct cmd_patch {
+    int64_t id;
+    uint32_t mask;       /* enum patch_field bits */
+    struct msg_data set; /* values of the fields in mask */
+};
+
+struct cmd_lease {
+    char *smsc;
+    bool include_unrouted;
+    uint32_t limit;      /* 1..CMD_MAX_LEASE_LIMIT */
+    int64_t lease_ms;    /* > 0 */
+};
+
+struct cmd {
+    uint8_t type;        /* enum cmd_type */
+    uint8_t key_kind;    /* enum cmd_key_kind */
+    char *request_id;    /* NULL when key_kind == KEY_NONE */
+    union {
+        struct cmd_init init;
+        struct cmd_node_info node_info;
+        struct store_settings settings;
+        struct msg_data create;
+        struct cmd_patch patch;
+        int64_t id;                  /* retry, delete */
+        struct {
+            int64_t id;
+            char *dest_smsc;         /* NULL = keep */
+        } delivered;
+        struct cmd_lease lease;
+    } u;
+};
+
+/* Zeroes c for the given type (strings NULL, msg_data initialised). */
+void cmd_init(struct cmd *c, enum cmd_type type);
+void cmd_free(struct cmd *c);
+/* Appends the encoding of c to b. */
+void cmd_encode(struct buf *b, const struct cmd *c);
+/* Decodes one command from p[0..len).  Returns 0, or -1 when malformed
+ * (c is then freed).  Exactly len bytes must be consumed. */
+int cmd_decode(const uint8_t *p, size_t len, struct cmd *c);
+
+struct cmd_batch_hdr {
+    uint32_t count;
+    uint32_t payload_len; /* bytes after the header, before padding */
+    int64_t now_ms;
+    uint64_t proposer;
+    uint64_t seq;
+};
+
+/* Starts an entry in b (reserving the header). */
+void cmd_batch_begin(struct buf *b);
+/* Appends one encoded command (from cmd_encode) to the entry. */
+void cmd_batch_add(struct buf *b, const uint8_t *cmd, size_t len);
+/* Writes the header and pads to a multiple of 8. */
+void cmd_batch_end(struct buf *b, uint32_t count, int64_t now_ms,
+                   uint64_t proposer, uint64_t seq);
+
+/* Iterates the commands of an entry. */
+struct cmd_batch_iter {
+    struct rd rd;
+    uint32_t left;
+};
+
+/* Checks the header of an entry of len bytes.  Returns 0 and fills *h and
+ * *it, or -1 when the entry is malformed. */
+int cmd_batch_open(const uint8_t *p, size_t len, struct cmd_batch_hdr *h,
+                   struct cmd_batch_iter *it);
+/* Next command's bytes: returns 1 and sets *p and *len, 0 at the end, -1 when
+ * the entry is malformed. */
+int cmd_batch_next(struct cmd_batch_iter *it, const uint8_t **p, size_t *len);
+
+const char *cmd_type_name(int type);
+/* The settings as (name, value) pairs; the decoder sets r->err on an
+ * unknown name or an out-of-range value. */
+void cmd_settings_encode(struct buf *b, const struct store_settings *s);
+void cmd_settings_decode(struct rd *r, struct store_settings *s);
+
+#endif

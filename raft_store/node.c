@@ -1,0 +1,452 @@
+/* node — lifecycle of this process's raft member and its raft thread.
+ *
+ * node_new() prepares everything on the main thread; node_start() opens
+ * the raft dir, bootstraps when asked (pristine dir only), starts raft and
+ * then the thread that runs the libuv loop.  On the loop: `wake` drains the
+ * submission queue, `check` runs after every loop iteration to publish the
+ * status, release applied-index waiters and notice leadership changes, and
+ * `tick_timer` makes the leader propose CMD_TICK every second.  A new leader
+ * proposes `init` once (if the cluster has none yet) and its own
+ * `node_info`.
+ */
+#include "raft_store/node_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hmap.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "raft_store/cmd.h"
+#include "server/config.h"
+
+#define TICK_MS 1000
+
+uint64_t node_id_of(const char *name)
+{
+    return hash_stable(name, strlen(name));
+}
+
+const char *node_role_name(int role)
+{
+    switch (role) {
+    case NODE_ROLE_LEADER: return "leader";
+    case NODE_ROLE_FOLLOWER: return "follower";
+    case NODE_ROLE_CANDIDATE: return "candidate";
+    default: return "unavailable";
+    }
+}
+
+bool node_has_state(const char *data_dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/raft/metadata1", data_dir);
+    if (stat(path, &st) == 0)
+        return true;
+    snprintf(path, sizeof path, "%s/raft/metadata2", data_dir);
+    return stat(path, &st) == 0;
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, &v, sizeof v) != (ssize_t)sizeof v)
+            v = 0;
+        close(fd);
+    }
+    if (v == 0)
+        v = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+    return v;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static char *peer_address(const struct config_peer *p)
+{
+    char buf[512];
+    if (strchr(p->host, ':'))
+        snprintf(buf, sizeof buf, "[%s]:%d", p->host, p->raft_port);
+    else
+        snprintf(buf, sizeof buf, "%s:%d", p->host, p->raft_port);
+    return xstrdup(buf);
+}
+
+struct node *node_new(const struct config *cfg, struct store *store,
+                      bool bootstrap, const char *api_url, char *err,
+                      size_t errlen)
+{
+    int self = config_self_index(cfg);
+    if (self < 0) {
+        snprintf(err, errlen, "smsc_node_name: '%s' is not in cluster_nodes",
+                 cfg->node_name);
+        return NULL;
+    }
+    struct node *n = xcalloc(1, sizeof *n);
+    n->cfg = cfg;
+    n->store = store;
+    n->name = xstrdup(cfg->node_name);
+    n->id = node_id_of(cfg->node_name);
+    n->address = peer_address(&cfg->cluster_nodes[self]);
+    n->api_url = xstrdup(api_url);
+    n->bootstrap = bootstrap;
+    n->incarnation = random_u64();
+    n->max_inflight = (unsigned)cfg->raft.max_inflight_entries;
+    n->max_entry = (size_t)cfg->raft.max_entry_bytes;
+    size_t len = strlen(cfg->data_dir) + 8;
+    n->raft_dir = xmalloc(len);
+    snprintf(n->raft_dir, len, "%s/raft", cfg->data_dir);
+    pthread_mutex_init(&n->qlock, NULL);
+    pthread_mutex_init(&n->slock, NULL);
+    hmap_u64_init(&n->inflight);
+    n->last_state = -1;
+    node_fsm_init(n);
+    return n;
+}
+
+static int bootstrap(struct node *n, char *err, size_t errlen)
+{
+    const struct config *cfg = n->cfg;
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    int rv = 0;
+    for (size_t i = 0; i < cfg->n_cluster_nodes && rv == 0; i++) {
+        char *addr = peer_address(&cfg->cluster_nodes[i]);
+        rv = raft_configuration_add(
+            &conf, node_id_of(cfg->cluster_nodes[i].name), addr, RAFT_VOTER);
+        free(addr);
+    }
+    if (rv == 0)
+        rv = raft_bootstrap(&n->raft, &conf);
+    raft_configuration_close(&conf);
+    if (rv == RAFT_CANTBOOTSTRAP) {
+        log_info("raft: data dir already holds a cluster; --bootstrap ignored");
+        return 0;
+    }
+    if (rv != 0) {
+        snprintf(err, errlen, "raft bootstrap: %s", raft_errmsg(&n->raft));
+        return -1;
+    }
+    log_info("raft: bootstrapped a new cluster of %zu node(s)",
+             cfg->n_cluster_nodes);
+    return 0;
+}
+
+static void propose_cmd(struct node *n, struct cmd *c)
+{
+    struct buf b;
+    buf_init(&b);
+    cmd_encode(&b, c);
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = SUB_CMD;
+    s->len = b.len;
+    s->bytes = buf_steal(&b, NULL);
+    sub_push(&n->pending, s);
+}
+
+static void hex_id(char *out, size_t len)
+{
+    uint64_t a = random_u64(), b = random_u64();
+    snprintf(out, len, "%016llx%016llx", (unsigned long long)a,
+             (unsigned long long)b);
+}
+
+/* A new leader announces itself: init once per cluster, node_info always. */
+static void on_leader(struct node *n)
+{
+    struct cmd c;
+    store_rdlock(n->store);
+    bool have_init = store_cluster_id(n->store) != NULL;
+    store_rdunlock(n->store);
+    if (!have_init) {
+        cmd_init(&c, CMD_INIT);
+        char id[40];
+        hex_id(id, sizeof id);
+        c.u.init.cluster_id = xstrdup(id);
+        c.u.init.settings = n->cfg->settings;
+        propose_cmd(n, &c);
+        cmd_free(&c);
+    }
+    cmd_init(&c, CMD_NODE_INFO);
+    c.u.node_info.name = xstrdup(n->name);
+    c.u.node_info.api_url = xstrdup(n->api_url);
+    c.u.node_info.raft_address = xstrdup(n->address);
+    c.u.node_info.raft_id = n->id;
+    propose_cmd(n, &c);
+    cmd_free(&c);
+    commit_pump(n);
+}
+
+static int role_of(int state)
+{
+    switch (state) {
+    case RAFT_LEADER: return NODE_ROLE_LEADER;
+    case RAFT_FOLLOWER: return NODE_ROLE_FOLLOWER;
+    case RAFT_CANDIDATE: return NODE_ROLE_CANDIDATE;
+    default: return NODE_ROLE_UNAVAILABLE;
+    }
+}
+
+static void publish_status(struct node *n)
+{
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    raft_leader(&n->raft, &lid, &laddr);
+    int state = raft_state(&n->raft);
+    pthread_mutex_lock(&n->slock);
+    struct node_status *st = &n->status;
+    if (st->leader_id != lid && lid != 0)
+        st->leader_changes++;
+    st->role = role_of(state);
+    st->term = raft_current_term(&n->raft);
+    st->commit_index = raft_commit_index(&n->raft);
+    st->applied_index = raft_last_applied(&n->raft);
+    st->last_index = raft_last_index(&n->raft);
+    st->leader_id = lid;
+    snprintf(st->leader_address, sizeof st->leader_address, "%s",
+             laddr ? laddr : "");
+    pthread_mutex_unlock(&n->slock);
+}
+
+static void check_cb(uv_check_t *h)
+{
+    struct node *n = h->data;
+    if (n->closing)
+        return;
+    publish_status(n);
+    commit_check_waiters(n);
+    int state = raft_state(&n->raft);
+    if (state != n->last_state) {
+        log_info("raft: now %s (term %llu)",
+                 node_role_name(role_of(state)),
+                 (unsigned long long)raft_current_term(&n->raft));
+        n->last_state = state;
+        if (state == RAFT_LEADER)
+            on_leader(n);
+        else
+            commit_pump(n); /* fails what waits: not the leader any more */
+    }
+}
+
+static void wake_cb(uv_async_t *h)
+{
+    struct node *n = h->data;
+    if (n->closing)
+        return;
+    pthread_mutex_lock(&n->qlock);
+    bool stopping = n->stopping;
+    pthread_mutex_unlock(&n->qlock);
+    if (stopping) {
+        n->closing = true;
+        uv_close((uv_handle_t *)&n->tick_timer, NULL);
+        uv_close((uv_handle_t *)&n->check, NULL);
+        commit_fail_all(n, NODE_SHUTDOWN);
+        raft_close(&n->raft, NULL);
+        uv_close((uv_handle_t *)&n->wake, NULL);
+        return;
+    }
+    commit_drain_queue(n);
+}
+
+static void tick_cb(uv_timer_t *h)
+{
+    struct node *n = h->data;
+    if (n->closing || raft_state(&n->raft) != RAFT_LEADER)
+        return;
+    struct cmd c;
+    cmd_init(&c, CMD_TICK);
+    propose_cmd(n, &c);
+    cmd_free(&c);
+    commit_pump(n);
+}
+
+static void *raft_thread(void *arg)
+{
+    struct node *n = arg;
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static int open_raft(struct node *n, char *err, size_t errlen)
+{
+    const struct config *cfg = n->cfg;
+    int rv;
+    if (mkdir_p(n->raft_dir) != 0) {
+        snprintf(err, errlen, "data_dir: cannot create %s: %s", n->raft_dir,
+                 strerror(errno));
+        return -1;
+    }
+    uv_loop_init(&n->loop);
+    n->transport.version = 1;
+    n->transport.data = NULL;
+    if ((rv = raft_uv_tcp_init(&n->transport, &n->loop)) != 0) {
+        snprintf(err, errlen, "raft transport: %s", raft_strerror(rv));
+        return -1;
+    }
+    if ((rv = raft_uv_init(&n->io, &n->loop, n->raft_dir, &n->transport))) {
+        snprintf(err, errlen, "raft io (%s): %s", n->raft_dir,
+                 n->io.errmsg[0] ? n->io.errmsg : raft_strerror(rv));
+        return -1;
+    }
+    raft_uv_set_segment_size(&n->io, (size_t)cfg->raft.segment_bytes);
+    raft_uv_set_tracer(&n->io, NULL);
+    if ((rv = raft_init(&n->raft, &n->io, &n->fsm, n->id, n->address))) {
+        snprintf(err, errlen, "raft init: %s", raft_strerror(rv));
+        return -1;
+    }
+    n->raft.tracer = NULL;
+    raft_set_election_timeout(&n->raft, (unsigned)cfg->raft.election_timeout_ms);
+    raft_set_heartbeat_timeout(&n->raft,
+                               (unsigned)cfg->raft.heartbeat_timeout_ms);
+    raft_set_pre_vote(&n->raft, true);
+    raft_set_snapshot_threshold(&n->raft, (unsigned)cfg->raft.snapshot_threshold);
+    raft_set_snapshot_trailing(&n->raft, (unsigned)cfg->raft.snapshot_trailing);
+    raft_set_capacity_threshold(&n->raft, 0);
+    raft_set_max_inflight_entries(&n->raft, 1024);
+    return 0;
+}
+
+int node_start(struct node *n, char *err, size_t errlen)
+{
+    int rv;
+    if (open_raft(n, err, errlen) != 0)
+        return -1;
+    if (n->bootstrap && bootstrap(n, err, errlen) != 0)
+        return -1;
+    if ((rv = raft_start(&n->raft)) != 0) {
+        snprintf(err, errlen, "raft start: %s", raft_errmsg(&n->raft));
+        return -1;
+    }
+    uv_async_init(&n->loop, &n->wake, wake_cb);
+    n->wake.data = n;
+    uv_check_init(&n->loop, &n->check);
+    n->check.data = n;
+    uv_check_start(&n->check, check_cb);
+    uv_timer_init(&n->loop, &n->tick_timer);
+    n->tick_timer.data = n;
+    uv_timer_start(&n->tick_timer, tick_cb, TICK_MS, TICK_MS);
+    publish_status(n);
+    if (pthread_create(&n->thread, NULL, raft_thread, n) != 0) {
+        snprintf(err, errlen, "cannot start the raft thread");
+        return -1;
+    }
+    n->thread_started = true;
+    log_info("raft: node %s (id %016llx) on %s, data in %s", n->name,
+             (unsigned long long)n->id, n->address, n->raft_dir);
+    return 0;
+}
+
+void node_stop(struct node *n)
+{
+    if (n == NULL)
+        return;
+    if (n->thread_started) {
+        pthread_mutex_lock(&n->qlock);
+        n->stopping = true;
+        pthread_mutex_unlock(&n->qlock);
+        uv_async_send(&n->wake);
+        pthread_join(n->thread, NULL);
+        uv_loop_close(&n->loop);
+    }
+    hmap_u64_free(&n->inflight);
+    free(n->waiters);
+    free(n->name);
+    free(n->address);
+    free(n->api_url);
+    free(n->raft_dir);
+    pthread_mutex_destroy(&n->qlock);
+    pthread_mutex_destroy(&n->slock);
+    free(n);
+}
+
+static void submit(struct node *n, struct sub *s)
+{
+    pthread_mutex_lock(&n->qlock);
+    bool stopping = n->stopping;
+    bool full = n->queue.len >= 200000;
+    if (!stopping && !full)
+        sub_push(&n->queue, s);
+    pthread_mutex_unlock(&n->qlock);
+    if (stopping || full) {
+        commit_complete(s->call, stopping ? NODE_SHUTDOWN : NODE_BUSY);
+        free(s->bytes);
+        free(s);
+        return;
+    }
+    uv_async_send(&n->wake);
+}
+
+void node_propose(struct node *n, const uint8_t *cmd, size_t len,
+                  struct node_call *call)
+{
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = SUB_CMD;
+    s->bytes = xmalloc(len);
+    memcpy(s->bytes, cmd, len);
+    s->len = len;
+    s->call = call;
+    submit(n, s);
+}
+
+void node_wait_applied(struct node *n, uint64_t index, struct node_call *call)
+{
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = SUB_WAIT;
+    call->wait_index = index;
+    s->call = call;
+    submit(n, s);
+}
+
+void node_barrier(struct node *n, struct node_call *call)
+{
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = SUB_BARRIER;
+    s->call = call;
+    submit(n, s);
+}
+
+void node_add_member(struct node *n, uint64_t id, const char *address,
+                     struct node_call *call)
+{
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = SUB_ADD;
+    s->bytes = (uint8_t *)xstrdup(address);
+    s->len = (size_t)id;
+    s->call = call;
+    submit(n, s);
+}
+
+void node_get_status(struct node *n, struct node_status *st)
+{
+    pthread_mutex_lock(&n->slock);
+    *st = n->status;
+    pthread_mutex_unlock(&n->slock);
+}
+
+bool node_is_leader(struct node *n)
+{
+    pthread_mutex_lock(&n->slock);
+    bool leader = n->status.role == NODE_ROLE_LEADER;
+    pthread_mutex_unlock(&n->slock);
+    return leader;
+}

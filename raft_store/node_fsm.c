@@ -1,0 +1,97 @@
+/* node_fsm — raft's FSM callbacks: apply, snapshot, restore.
+ *
+ * apply() runs every committed entry through store_apply_entry().  raft
+ * hands a result pointer only to the leader's apply callback, and drops it
+ * on followers (and on a leader that lost the request), so results travel
+ * another way: the entry header names the proposing process (incarnation)
+ * and its sequence number; when this process proposed the entry and the
+ * inflight record still exists, the results are attached to it, otherwise
+ * they are freed here.  apply() never fails (a non-zero return would stall
+ * raft's apply loop forever); malformed entries change nothing.
+ */
+#include "raft_store/node_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "raft_store/cmd.h"
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+                     void **result)
+{
+    struct node *n = fsm->data;
+    uint64_t index = raft_last_applied(&n->raft) + 1;
+    uint32_t count = 0;
+    struct store_result *res =
+        store_apply_entry(n->store, index, buf->base, buf->len, &count);
+    *result = NULL;
+    if (res == NULL)
+        log_error("raft: entry %llu is malformed (%zu bytes); ignored",
+                  (unsigned long long)index, buf->len);
+
+    struct cmd_batch_hdr h;
+    struct cmd_batch_iter it;
+    struct inflight *f = NULL;
+    if (res != NULL && cmd_batch_open(buf->base, buf->len, &h, &it) == 0 &&
+        h.proposer == n->incarnation)
+        f = hmap_u64_get(&n->inflight, h.seq);
+    if (f != NULL) {
+        f->results = res;
+        f->n_results = count;
+    } else {
+        store_results_free(res, count);
+    }
+
+    pthread_mutex_lock(&n->slock);
+    n->status.entries_applied++;
+    n->status.commands_applied += count;
+    pthread_mutex_unlock(&n->slock);
+    return 0;
+}
+
+/* raft frees the buffers it gets with raft_free(); smsc installs no raft
+ * heap, so raft_free is free() and the snapshot buffer is handed over as
+ * is, without a copy. */
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                        unsigned *n_bufs)
+{
+    struct node *n = fsm->data;
+    struct buf b;
+    buf_init(&b);
+    store_snapshot(n->store, &b);
+    *bufs = raft_malloc(sizeof **bufs);
+    if (*bufs == NULL) {
+        buf_free(&b);
+        return RAFT_NOMEM;
+    }
+    (*bufs)[0].len = b.len;
+    (*bufs)[0].base = buf_steal(&b, NULL);
+    *n_bufs = 1;
+    log_info("raft: snapshot at index %llu (%zu bytes)",
+             (unsigned long long)raft_last_applied(&n->raft), (*bufs)[0].len);
+    return 0;
+}
+
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    struct node *n = fsm->data;
+    char err[128];
+    if (store_restore(n->store, buf->base, buf->len, err, sizeof err) != 0) {
+        log_error("raft: restore failed: %s", err);
+        return RAFT_MALFORMED;
+    }
+    log_info("raft: restored a snapshot of %zu bytes", buf->len);
+    raft_free(buf->base);
+    return 0;
+}
+
+void node_fsm_init(struct node *n)
+{
+    memset(&n->fsm, 0, sizeof n->fsm);
+    n->fsm.version = 1;
+    n->fsm.data = n;
+    n->fsm.apply = fsm_apply;
+    n->fsm.snapshot = fsm_snapshot;
+    n->fsm.restore = fsm_restore;
+}

@@ -1,0 +1,109 @@
+/* node_int — the inside of struct node, shared by node.c (lifecycle, loop
+ * handles, status), node_commit.c (queue, group commit, waiters) and
+ * node_fsm.c (raft's FSM callbacks).  Only raft_store/node*.c include it.
+ */
+#ifndef SMSC_NODE_INT_H
+#define SMSC_NODE_INT_H
+
+#include <pthread.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <uv.h>
+
+#include "common/hmap.h"
+#include "raft_store/node.h"
+
+struct config;
+
+/* Work handed to the raft thread. */
+enum sub_kind { SUB_CMD, SUB_WAIT, SUB_BARRIER, SUB_ADD };
+
+struct sub {
+    enum sub_kind kind;
+    uint8_t *bytes;          /* SUB_CMD: one encoded command (owned);
+                              * SUB_ADD: the raft address (owned) */
+    size_t len;
+    struct node_call *call;  /* may be NULL for SUB_CMD */
+    struct sub *next;
+};
+
+struct sub_list {
+    struct sub *head;
+    struct sub *tail;
+    size_t len;
+};
+
+/* One group-commit entry in flight. */
+struct inflight {
+    struct raft_apply req;
+    struct node *node;
+    uint64_t seq;
+    uint32_t n;
+    struct node_call **calls;    /* n, NULL where nobody waits */
+    struct store_result *results; /* set by the FSM apply, n of them */
+    uint32_t n_results;
+};
+
+struct node {
+    const struct config *cfg;
+    struct store *store;
+    char *name;
+    uint64_t id;
+    char *address;           /* raft host:port */
+    char *raft_dir;
+    char *api_url;
+    bool bootstrap;
+    uint64_t incarnation;    /* random per process: routes results home */
+    unsigned max_inflight;
+    size_t max_entry;
+
+    uv_loop_t loop;
+    uv_async_t wake;
+    uv_timer_t tick_timer;
+    uv_check_t check;
+    struct raft_uv_transport transport;
+    struct raft_io io;
+    struct raft raft;
+    struct raft_fsm fsm;
+    pthread_t thread;
+    bool thread_started;
+
+    pthread_mutex_t qlock;
+    struct sub_list queue;   /* guarded by qlock */
+    bool stopping;           /* guarded by qlock */
+
+    /* raft thread only */
+    struct sub_list pending;         /* commands waiting for an entry slot */
+    struct hmap_u64 inflight;        /* seq -> struct inflight */
+    uint64_t next_seq;
+    struct node_call **waiters;      /* min-heap by wait_index */
+    size_t n_waiters, cap_waiters;
+    struct node_call *barrier_next;  /* reads waiting for the next barrier */
+    struct node_call *barrier_busy;  /* reads of the barrier in flight */
+    struct raft_barrier barrier_req;
+    bool barrier_running;
+    int last_state;
+    bool closing;
+    bool announced;                  /* init / node_info proposed as leader */
+
+    pthread_mutex_t slock;
+    struct node_status status;       /* guarded by slock */
+};
+
+/* node_commit.c */
+void commit_drain_queue(struct node *n);
+void commit_pump(struct node *n);
+void commit_check_waiters(struct node *n);
+void commit_start_barrier(struct node *n);
+void commit_fail_all(struct node *n, int outcome);
+void commit_complete(struct node_call *c, int outcome);
+void sub_push(struct sub_list *l, struct sub *s);
+struct sub *sub_pop(struct sub_list *l);
+
+/* node_members.c */
+void members_add(struct node *n, struct sub *s); /* takes s */
+
+/* node_fsm.c */
+void node_fsm_init(struct node *n);
+
+#endif

@@ -1,0 +1,98 @@
+/* node_members — membership changes on the raft thread.
+ *
+ * Adding a member is two raft configuration changes, one at a time: add it
+ * as a spare (it starts receiving the log, or a snapshot), then assign it
+ * the voter role, which raft grants once the newcomer has caught up.  A
+ * member that is already a voter is answered 200 at once, so a node that
+ * retries its join is harmless.
+ */
+#include "raft_store/node_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+
+struct change {
+    struct raft_change req;
+    struct node *node;
+    struct node_call *call;
+    raft_id id;
+    bool promoting;
+};
+
+static void finish(struct change *c, int status, const char *detail)
+{
+    struct node_call *call = c->call;
+    call->result.status = status;
+    call->index = raft_last_applied(&c->node->raft);
+    snprintf(call->result.detail, sizeof call->result.detail, "%s", detail);
+    commit_complete(call, NODE_DONE);
+    free(c);
+}
+
+static void changed(struct raft_change *req, int status)
+{
+    struct change *c = req->data;
+    if (status != 0) {
+        log_warn("raft: membership change for %016llx failed: %s",
+                 (unsigned long long)c->id, raft_strerror(status));
+        finish(c, 503, raft_strerror(status));
+        return;
+    }
+    if (c->promoting) {
+        log_info("raft: %016llx is now a voter", (unsigned long long)c->id);
+        finish(c, 201, "added");
+        return;
+    }
+    c->promoting = true;
+    int rv = raft_assign(&c->node->raft, &c->req, c->id, RAFT_VOTER, changed);
+    if (rv != 0)
+        finish(c, rv == RAFT_CANTCHANGE ? 409 : 503, raft_strerror(rv));
+}
+
+static const struct raft_server *find_server(struct raft *r, raft_id id)
+{
+    for (unsigned i = 0; i < r->configuration.n; i++)
+        if (r->configuration.servers[i].id == id)
+            return &r->configuration.servers[i];
+    return NULL;
+}
+
+void members_add(struct node *n, struct sub *s)
+{
+    raft_id id = (raft_id)s->len;
+    char *address = (char *)s->bytes;
+    struct change *c = xcalloc(1, sizeof *c);
+    c->node = n;
+    c->call = s->call;
+    c->id = id;
+    c->req.data = c;
+    free(s);
+    int rv;
+    const struct raft_server *srv = find_server(&n->raft, id);
+    if (raft_state(&n->raft) != RAFT_LEADER) {
+        struct node_call *call = c->call;
+        free(address);
+        free(c);
+        commit_complete(call, NODE_NOT_LEADER);
+        return;
+    }
+    if (srv != NULL && srv->role == RAFT_VOTER) {
+        free(address);
+        finish(c, 200, "already a voter");
+        return;
+    }
+    if (srv != NULL) {
+        c->promoting = true;
+        rv = raft_assign(&n->raft, &c->req, id, RAFT_VOTER, changed);
+    } else {
+        log_info("raft: adding %016llx at %s", (unsigned long long)id, address);
+        rv = raft_add(&n->raft, &c->req, id, address, changed);
+    }
+    free(address);
+    if (rv != 0)
+        finish(c, rv == RAFT_CANTCHANGE ? 409 : 503, raft_strerror(rv));
+}

@@ -1,0 +1,193 @@
+/* snapshot — the whole replicated state as one versioned binary blob.
+ *
+ *   snapshot := magic u32le "SMSS" | version u32le | cluster_id str |
+ *               settings | clock svar | tick svar | next_id svar |
+ *               applied_index uvar | nodes | messages | request_ids
+ *
+ * Indexes and deadline heaps are not written: store_insert() rebuilds them
+ * on restore, which yields the same fetchable set as the replica that wrote
+ * the snapshot (see timers.c).  A restore decodes into a fresh store and
+ * swaps it in only when everything decoded, so a bad snapshot changes
+ * nothing.
+ */
+#include "raft_store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+#define SNAP_MAGIC 0x53534d53u /* "SMSS" */
+#define SNAP_VERSION 1
+#define SNAP_MAX_NODES 1024
+
+static void put_nodes(struct buf *b, const struct store *s)
+{
+    buf_put_uvar(b, s->nodes.count);
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (hmap_str_next(&s->nodes, &pos, &key, &val)) {
+        const struct store_node_info *n = val;
+        buf_put_str(b, n->name);
+        buf_put_str(b, n->api_url);
+        buf_put_str(b, n->raft_address);
+        buf_put_uvar(b, n->raft_id);
+    }
+}
+
+static void put_fifo(struct buf *b, const struct dedupe_fifo *f)
+{
+    uint64_t n = 0;
+    for (const struct dedupe_entry *e = f->head; e; e = e->next)
+        n += e->hash != 0;
+    buf_put_uvar(b, n);
+    for (const struct dedupe_entry *e = f->head; e; e = e->next) {
+        if (e->hash == 0)
+            continue;
+        buf_put_u64le(b, e->hash);
+        buf_put_svar(b, e->expires);
+        buf_put_svar(b, e->id);
+        buf_put_svar(b, e->status);
+        buf_put_str(b, e->detail);
+    }
+}
+
+void store_snapshot(const struct store *s, struct buf *b)
+{
+    buf_put_u32le(b, SNAP_MAGIC);
+    buf_put_u32le(b, SNAP_VERSION);
+    buf_put_str(b, s->cluster_id);
+    cmd_settings_encode(b, &s->settings);
+    buf_put_svar(b, s->clock);
+    buf_put_svar(b, s->tick);
+    buf_put_svar(b, s->next_id);
+    buf_put_uvar(b, s->applied_index);
+    put_nodes(b, s);
+    uint64_t total = 0;
+    for (int i = 0; i < MSG_STATUS_COUNT; i++)
+        total += s->by_status[i];
+    buf_put_uvar(b, total);
+    for (struct rb_node *n = rb_first(&s->by_id); n; n = rb_next(n)) {
+        const struct msg *m = rb_entry(n, struct msg, by_id);
+        buf_put_svar(b, m->id);
+        buf_put_svar(b, m->lease_until);
+        buf_put_svar(b, m->final_at);
+        msg_data_encode(b, &m->d);
+    }
+    put_fifo(b, &s->fifo_client);
+    put_fifo(b, &s->fifo_node);
+}
+
+static int get_nodes(struct rd *r, struct store *t)
+{
+    uint64_t n = rd_uvar_max(r, SNAP_MAX_NODES);
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        char *name = rd_str(r, CMD_MAX_NAME);
+        if (name == NULL || hmap_str_get(&t->nodes, name) != NULL) {
+            free(name);
+            return -1;
+        }
+        struct store_node_info *ni = store_node_put(t, name);
+        free(name);
+        ni->api_url = rd_str(r, CMD_MAX_NAME);
+        ni->raft_address = rd_str(r, CMD_MAX_NAME);
+        ni->raft_id = rd_uvar(r);
+    }
+    return r->err;
+}
+
+static int get_messages(struct rd *r, struct store *t)
+{
+    uint64_t n = rd_uvar(r);
+    int64_t last = 0;
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        struct msg *m = xcalloc(1, sizeof *m);
+        m->id = rd_svar(r);
+        int64_t lease = rd_svar(r);
+        int64_t final_at = rd_svar(r);
+        if (r->err || m->id <= last || m->id >= t->next_id ||
+            msg_data_decode(r, &m->d) != 0) {
+            free(m);
+            return -1;
+        }
+        last = m->id;
+        m->lease_until = m->d.status == MSG_PENDING ? lease : TIME_NULL;
+        m->final_at = m->d.status == MSG_PENDING ? TIME_NULL : final_at;
+        store_insert(t, m);
+    }
+    return r->err;
+}
+
+static int get_fifo(struct rd *r, struct store *t, int kind)
+{
+    uint64_t n = rd_uvar(r);
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        struct store_result res;
+        memset(&res, 0, sizeof res);
+        uint64_t hash = rd_u64le(r);
+        int64_t expires = rd_svar(r);
+        res.id = rd_svar(r);
+        res.status = (int)rd_svar(r);
+        char *detail = rd_str(r, sizeof res.detail - 1);
+        if (detail)
+            snprintf(res.detail, sizeof res.detail, "%s", detail);
+        free(detail);
+        if (r->err || hash == 0)
+            return -1;
+        dedupe_add(t, hash, kind, &res);
+        struct dedupe_fifo *f = kind == KEY_CLIENT ? &t->fifo_client
+                                                   : &t->fifo_node;
+        f->tail->expires = expires;
+    }
+    return r->err;
+}
+
+static int load(struct store *t, const uint8_t *p, size_t len)
+{
+    struct rd r;
+    rd_init(&r, p, len);
+    if (rd_u32le(&r) != SNAP_MAGIC || rd_u32le(&r) != SNAP_VERSION)
+        return -1;
+    t->cluster_id = rd_str(&r, CMD_MAX_NAME);
+    cmd_settings_decode(&r, &t->settings);
+    t->clock = rd_svar(&r);
+    t->tick = rd_svar(&r);
+    t->next_id = rd_svar(&r);
+    t->applied_index = rd_uvar(&r);
+    if (r.err || t->next_id < 1 || t->tick > t->clock)
+        return -1;
+    if (get_nodes(&r, t) || get_messages(&r, t) ||
+        get_fifo(&r, t, KEY_CLIENT) || get_fifo(&r, t, KEY_NODE))
+        return -1;
+    return rd_done(&r) ? 0 : -1;
+}
+
+/* Swaps the state (everything after the lock) of two stores. */
+static void swap_state(struct store *a, struct store *b)
+{
+    size_t off = offsetof(struct store, cluster_id);
+    size_t n = sizeof(struct store) - off;
+    uint8_t *tmp = xmalloc(n);
+    memcpy(tmp, (uint8_t *)a + off, n);
+    memcpy((uint8_t *)a + off, (uint8_t *)b + off, n);
+    memcpy((uint8_t *)b + off, tmp, n);
+    free(tmp);
+}
+
+int store_restore(struct store *s, const uint8_t *p, size_t len, char *err,
+                  size_t errlen)
+{
+    struct store *t = store_new();
+    if (load(t, p, len) != 0) {
+        snprintf(err, errlen, "snapshot of %zu bytes is malformed", len);
+        store_free(t);
+        return -1;
+    }
+    pthread_rwlock_wrlock(&s->lock);
+    swap_state(s, t);
+    pthread_rwlock_unlock(&s->lock);
+    store_free(t);
+    return 0;
+}

@@ -1,0 +1,137 @@
+/* store — the replicated state: tables, indexes and the state machine.
+ *
+ * One struct store holds everything the raft log builds: messages with
+ * their queue and deadline indexes, request ids already applied, cluster
+ * settings, members' node_info, the replicated clock and id counter.
+ *
+ * Threads:
+ *   - The raft thread is the only writer: store_apply_entry() and
+ *     store_restore() take the write lock themselves; store_snapshot() runs
+ *     on the raft thread too and needs no lock (no one else writes).
+ *   - Any thread reads, holding store_rdlock() .. store_rdunlock() around
+ *     the read calls and around every use of the records they return.
+ * The lock prefers writers, so a stream of readers cannot stall the apply
+ * loop.  Reads never wait on I/O.
+ *
+ * The state machine is deterministic: it reads no clock, random or
+ * node-local setting.  Time comes from the entries (the leader's clock at
+ * packing, made monotonic) and timed transitions run on CMD_TICK from a
+ * deadline heap, at most STORE_TICK_BUDGET per tick.
+ */
+#ifndef SMSC_STORE_H
+#define SMSC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/rbtree.h"
+#include "raft_store/msg.h"
+#include "raft_store/settings.h"
+
+#define STORE_TICK_BUDGET 10000
+/* How long a request id made by a node (not a client's Idempotency-Key) is
+ * remembered: long enough for that node's own retries. */
+#define STORE_NODE_KEY_TTL_MS (120 * 1000)
+
+struct store;
+struct store_queue;
+
+/* A stored message.  Readers see it only under the read lock. */
+struct msg {
+    int64_t id;
+    struct msg_data d;
+    int64_t lease_until;      /* TIME_NULL = not leased */
+    int64_t final_at;         /* when it became final, TIME_NULL = pending */
+    int64_t dl_pushed[5];     /* deadline already queued per kind */
+    struct store_queue *queue; /* ready queue it is in, or NULL */
+    struct rb_node by_id;
+    struct rb_node by_queue;
+    struct rb_node by_pending;
+};
+
+struct store_result {
+    int status;          /* HTTP-style: 200, 201, 204, 404, 409, 503; 0 = n/a */
+    int64_t id;          /* the message concerned */
+    char detail[160];    /* error detail when status >= 400 */
+    int64_t *ids;        /* lease: the claimed ids (owned) */
+    uint32_t n_ids;
+    bool duplicate;      /* answered from the request-id table */
+};
+
+struct store_node_info {
+    char *name;
+    char *api_url;
+    char *raft_address;
+    uint64_t raft_id;
+};
+
+struct store_counts {
+    uint64_t by_status[MSG_STATUS_COUNT];
+    uint64_t total;
+    uint64_t ready;            /* fetchable now */
+    uint64_t request_ids;      /* remembered request ids */
+    uint64_t deadlines;        /* deadline heap size */
+};
+
+struct msg_filter {
+    int status;                /* -1 = any */
+    const char *source_smsc;   /* NULL = any */
+    const char *dest_smsc;     /* NULL = any */
+    size_t limit;
+    size_t offset;
+};
+
+struct store *store_new(void);
+void store_free(struct store *s);
+
+void store_rdlock(struct store *s);
+void store_rdunlock(struct store *s);
+
+/* ---- apply (raft thread) ---- */
+
+/* Applies one raft entry at index.  Never fails: a malformed entry or
+ * command changes nothing and yields results with status 400.  Returns the
+ * per-command results (*n of them; caller frees with store_results_free),
+ * or NULL with *n = 0 when the entry is malformed. */
+struct store_result *store_apply_entry(struct store *s, uint64_t index,
+                                       const uint8_t *p, size_t len,
+                                       uint32_t *n);
+void store_results_free(struct store_result *r, uint32_t n);
+/* Serialises the whole state into out (raft thread, no lock needed). */
+void store_snapshot(const struct store *s, struct buf *out);
+/* Replaces the whole state with a snapshot.  Returns 0, or -1 with a
+ * message in err (the state is then unchanged). */
+int store_restore(struct store *s, const uint8_t *p, size_t len, char *err,
+                  size_t errlen);
+
+/* ---- reads (read lock held) ---- */
+
+const struct msg *store_get(const struct store *s, int64_t id);
+/* Messages matching f in id order, at most f->limit after skipping
+ * f->offset matches.  Returns how many were written to out. */
+size_t store_list(const struct store *s, const struct msg_filter *f,
+                  const struct msg **out);
+/* The queue fetch of SPEC §4 for frontend smsc: ready messages routed to it
+ * (and unrouted ones when asked), oldest first. */
+size_t store_fetch(const struct store *s, const char *smsc,
+                   bool include_unrouted, size_t limit,
+                   const struct msg **out);
+int64_t store_clock(const struct store *s);
+uint64_t store_applied_index(const struct store *s);
+const char *store_cluster_id(const struct store *s);
+const struct store_settings *store_get_settings(const struct store *s);
+void store_get_counts(const struct store *s, struct store_counts *c);
+const struct store_node_info *store_node_info(const struct store *s,
+                                              const char *name);
+const struct store_node_info *store_node_info_by_id(const struct store *s,
+                                                    uint64_t raft_id);
+/* Calls fn for each member's node_info, in name order. */
+void store_node_infos(const struct store *s,
+                      void (*fn)(const struct store_node_info *, void *),
+                      void *arg);
+/* Oldest pending message's inserted_at, or TIME_NULL. */
+int64_t store_oldest_pending(const struct store *s);
+
+#endif
