@@ -18,6 +18,8 @@ CC      ?= gcc
 OPT     ?= -O2
 WERROR  ?= -Werror
 SAN     ?=
+V       ?=
+Q       := $(if $(V),,@)
 
 include raft_store/raft.mk
 
@@ -49,21 +51,25 @@ all: $(SMSCD) $(SMSCCTL)
 
 $(BUILD)/obj/%.o: %.c | $(RAFT_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(SMSCD): $(BUILD)/obj/server/main.o $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SMSCCTL): $(BUILD)/obj/cluster/smscctl.o $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -151,7 +157,8 @@ fuzz: deps $(FUZZ_BIN)
 
 # ---------------------------------------------------------------- benchmarks
 bench: deps all
-	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD))
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
+	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -248,6 +248,20 @@ static void check_cb(uv_check_t *h)
     }
 }
 
+/* Closes raft and every loop handle; the loop then ends by itself. */
+static void close_all(struct node *n)
+{
+    n->closing = true;
+    if (n->handles_inited) {
+        uv_close((uv_handle_t *)&n->tick_timer, NULL);
+        uv_close((uv_handle_t *)&n->check, NULL);
+        commit_fail_all(n, NODE_SHUTDOWN);
+        uv_close((uv_handle_t *)&n->wake, NULL);
+    }
+    if (n->raft_inited)
+        raft_close(&n->raft, NULL);
+}
+
 static void wake_cb(uv_async_t *h)
 {
     struct node *n = h->data;
@@ -257,12 +271,7 @@ static void wake_cb(uv_async_t *h)
     bool stopping = n->stopping;
     pthread_mutex_unlock(&n->qlock);
     if (stopping) {
-        n->closing = true;
-        uv_close((uv_handle_t *)&n->tick_timer, NULL);
-        uv_close((uv_handle_t *)&n->check, NULL);
-        commit_fail_all(n, NODE_SHUTDOWN);
-        raft_close(&n->raft, NULL);
-        uv_close((uv_handle_t *)&n->wake, NULL);
+        close_all(n);
         return;
     }
     commit_drain_queue(n);
@@ -297,23 +306,27 @@ static int open_raft(struct node *n, char *err, size_t errlen)
         return -1;
     }
     uv_loop_init(&n->loop);
+    n->loop_inited = true;
     n->transport.version = 1;
     n->transport.data = NULL;
     if ((rv = raft_uv_tcp_init(&n->transport, &n->loop)) != 0) {
         snprintf(err, errlen, "raft transport: %s", raft_strerror(rv));
         return -1;
     }
+    n->transport_inited = true;
     if ((rv = raft_uv_init(&n->io, &n->loop, n->raft_dir, &n->transport))) {
         snprintf(err, errlen, "raft io (%s): %s", n->raft_dir,
                  n->io.errmsg[0] ? n->io.errmsg : raft_strerror(rv));
         return -1;
     }
+    n->io_inited = true;
     raft_uv_set_segment_size(&n->io, (size_t)cfg->raft.segment_bytes);
     raft_uv_set_tracer(&n->io, NULL);
     if ((rv = raft_init(&n->raft, &n->io, &n->fsm, n->id, n->address))) {
         snprintf(err, errlen, "raft init: %s", raft_strerror(rv));
         return -1;
     }
+    n->raft_inited = true;
     n->raft.tracer = NULL;
     raft_set_election_timeout(&n->raft, (unsigned)cfg->raft.election_timeout_ms);
     raft_set_heartbeat_timeout(&n->raft,
@@ -322,7 +335,6 @@ static int open_raft(struct node *n, char *err, size_t errlen)
     raft_set_snapshot_threshold(&n->raft, (unsigned)cfg->raft.snapshot_threshold);
     raft_set_snapshot_trailing(&n->raft, (unsigned)cfg->raft.snapshot_trailing);
     raft_set_capacity_threshold(&n->raft, 0);
-    raft_set_max_inflight_entries(&n->raft, 1024);
     return 0;
 }
 
@@ -345,6 +357,7 @@ int node_start(struct node *n, char *err, size_t errlen)
     uv_timer_init(&n->loop, &n->tick_timer);
     n->tick_timer.data = n;
     uv_timer_start(&n->tick_timer, tick_cb, TICK_MS, TICK_MS);
+    n->handles_inited = true;
     publish_status(n);
     if (pthread_create(&n->thread, NULL, raft_thread, n) != 0) {
         snprintf(err, errlen, "cannot start the raft thread");
@@ -366,8 +379,16 @@ void node_stop(struct node *n)
         pthread_mutex_unlock(&n->qlock);
         uv_async_send(&n->wake);
         pthread_join(n->thread, NULL);
-        uv_loop_close(&n->loop);
+    } else if (n->loop_inited) {
+        close_all(n); /* start-up failed half way */
+        uv_run(&n->loop, UV_RUN_DEFAULT);
     }
+    if (n->io_inited)
+        raft_uv_close(&n->io);
+    if (n->transport_inited)
+        raft_uv_tcp_close(&n->transport);
+    if (n->loop_inited)
+        uv_loop_close(&n->loop);
     hmap_u64_free(&n->inflight);
     free(n->waiters);
     free(n->name);

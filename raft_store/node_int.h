@@ -67,6 +67,7 @@ struct node {
     struct raft_fsm fsm;
     pthread_t thread;
     bool thread_started;
+    bool loop_inited, transport_inited, io_inited, raft_inited, handles_inited;
 
     pthread_mutex_t qlock;
     struct sub_list queue;   /* guarded by qlock */

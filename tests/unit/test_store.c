@@ -113,10 +113,10 @@ static void test_codec_round_trip(void **state)
     assert_int_equal(d.u.create.tp_dcs_message_class, 2);
     assert_true(d.u.create.status_report_requested);
     assert_null(d.u.create.source_imsi);
+    cmd_free(&d);
     /* every truncation and a trailing byte are rejected */
     for (size_t n = 0; n < b.len; n++)
-        assert_int_equal(cmd_decode(b.data, n, &d) == 0 ? 1 : 0,
-                         n == b.len ? 1 : 0);
+        assert_int_equal(cmd_decode(b.data, n, &d), -1);
     buf_put_u8(&b, 0);
     assert_int_equal(cmd_decode(b.data, b.len, &d), -1);
     cmd_free(&c);
