@@ -180,6 +180,28 @@ static void free_inflight(struct inflight *f)
     free(f);
 }
 
+/* Followers learn the commit index from the leader's next AppendEntries,
+ * which at low load is the next heartbeat — up to heartbeat_timeout_ms
+ * later, and a follower relaying a forwarded write waits for exactly that.
+ * So when the leader falls idle after applying commands, it appends a
+ * barrier: its AppendEntries carries the new commit index at once. */
+static void published(struct raft_barrier *req, int status)
+{
+    struct node *n = req->data;
+    (void)status;
+    n->publish_running = false;
+}
+
+static void publish_commit_index(struct node *n)
+{
+    if (n->publish_running || n->closing || n->inflight.count > 0 ||
+        n->pending.head != NULL || n->raft.configuration.n < 2)
+        return;
+    n->publish_req.data = n;
+    if (raft_barrier(&n->raft, &n->publish_req, published) == 0)
+        n->publish_running = true;
+}
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
     struct inflight *f = req->data;
@@ -202,8 +224,11 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
         log_warn("raft: entry %llu (%u commands): %s; outcome unknown",
                  (unsigned long long)req->index, f->n, raft_strerror(status));
     free_inflight(f);
-    if (!n->closing)
+    if (!n->closing) {
         commit_pump(n);
+        if (status == 0)
+            publish_commit_index(n);
+    }
 }
 
 static void fail_pending(struct node *n, int outcome)

@@ -83,6 +83,8 @@ struct node {
     struct node_call *barrier_busy;  /* reads of the barrier in flight */
     struct raft_barrier barrier_req;
     bool barrier_running;
+    struct raft_barrier publish_req; /* tells followers the commit index */
+    bool publish_running;
     int last_state;
     bool closing;
     bool announced;                  /* init / node_info proposed as leader */

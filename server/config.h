@@ -54,7 +54,7 @@ struct config_raft {
     int64_t max_entry_bytes;     /* 1 MiB */
     int election_timeout_ms;     /* 1000 */
     int heartbeat_timeout_ms;    /* 100 */
-    int snapshot_threshold;      /* entries between snapshots, 8192 */
+    int snapshot_threshold;      /* entries between snapshots, 32768 */
     int snapshot_trailing;       /* entries kept after a snapshot, 4096 */
     int64_t segment_bytes;       /* 8 MiB, must stay <= 16 MiB */
 };

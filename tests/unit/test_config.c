@@ -137,7 +137,7 @@ static void check_defaults_rest(const struct config *cfg)
     assert_int_equal(cfg->raft.max_entry_bytes, 1024 * 1024);
     assert_int_equal(cfg->raft.election_timeout_ms, 1000);
     assert_int_equal(cfg->raft.heartbeat_timeout_ms, 100);
-    assert_int_equal(cfg->raft.snapshot_threshold, 8192);
+    assert_int_equal(cfg->raft.snapshot_threshold, 32768);
     assert_int_equal(cfg->raft.snapshot_trailing, 4096);
     assert_int_equal(cfg->raft.segment_bytes, 8 * 1024 * 1024);
     assert_string_equal(cfg->database.adapter, "sqlite");
