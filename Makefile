@@ -148,6 +148,12 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(RAFT_CFLAGS) $(PKGS_CFLAGS) \
 	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+fuzz-deps:
+	@command -v clang >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get install -y -q clang libclang-rt-14-dev; }
+
+$(FUZZ_BIN): | fuzz-deps
+
 fuzz: deps $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
@@ -164,4 +170,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz bench clean
+        san fuzz fuzz-deps bench clean
