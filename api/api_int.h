@@ -188,11 +188,11 @@ int msg_patch_from_json(json_t *body, struct cmd_patch *p, char *err,
 
 /* ---- cluster.c ---- */
 void h_cluster_nodes_add(struct api_req *r);
+void h_internal_node_info(struct api_req *r);
 
 /* ---- status.c ---- */
 void h_status(struct api_req *r);
 void h_internal_read_index(struct api_req *r);
-void h_internal_node_info(struct api_req *r);
 void h_openapi(struct api_req *r);
 
 /* ---- async.c ---- */

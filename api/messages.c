@@ -51,10 +51,11 @@ static void reply_record(struct api_req *r)
     api_reply_data(r, res->status ? res->status : 200, j);
 }
 
-void h_messages_create(struct api_req *r)
+/* Parses and validates a create body into r->cmd; false after replying. */
+static bool create_cmd(struct api_req *r, const char *origin)
 {
     if (api_parse_body(r, false) != 0)
-        return;
+        return false;
     struct cmd c;
     char err[256];
     cmd_init(&c, CMD_MSG_CREATE);
@@ -62,31 +63,25 @@ void h_messages_create(struct api_req *r)
     if (st != 0) {
         cmd_free(&c);
         api_reply_error(r, st, "%s", err);
-        return;
+        return false;
     }
-    c.u.create.origin_node =
-        xstrdup(r->forwarded ? r->forwarder : r->t->api->node_name);
+    c.u.create.origin_node = xstrdup(origin);
     set_cmd(r, &c);
-    api_write(r, reply_record);
+    return true;
+}
+
+void h_messages_create(struct api_req *r)
+{
+    if (create_cmd(r, r->forwarded ? r->forwarder : r->t->api->node_name))
+        api_write(r, reply_record);
 }
 
 void h_messages_create_async(struct api_req *r)
 {
-    if (api_parse_body(r, false) != 0)
-        return;
-    struct cmd c;
-    char err[256];
-    cmd_init(&c, CMD_MSG_CREATE);
-    int st = msg_from_json(r->body, &c.u.create, err, sizeof err);
-    if (st != 0) {
-        cmd_free(&c);
-        api_reply_error(r, st, "%s", err);
-        return;
-    }
-    c.u.create.origin_node = xstrdup(r->t->api->node_name);
     if (r->key_kind == KEY_NONE)
         r->key_kind = KEY_NODE; /* the background path may resend it */
-    set_cmd(r, &c);
+    if (!create_cmd(r, r->t->api->node_name))
+        return;
     if (api_async_submit(r, r->cmd, r->cmd_len) != 0) {
         api_reply_error(r, 503, "Async backlog full (async_queue_max); retry "
                                 "later");
@@ -97,8 +92,6 @@ void h_messages_create_async(struct api_req *r)
                              "Message accepted for processing", "request_id",
                              r->rid));
 }
-
-void h_messages_get(struct api_req *r);
 
 static void get_now(struct api_req *r)
 {

@@ -1,6 +1,5 @@
 /* status — GET /api/status, the OpenAPI document, and the two internal
- * node-to-node routes (read index for linearizable reads on followers, and
- * node_info announcements).
+ * node-to-node read index (linearizable reads on followers).
  */
 #include "api/api_int.h"
 
@@ -78,40 +77,6 @@ void h_internal_read_index(struct api_req *r)
     }
     api_call_begin(r, read_index_ready);
     node_barrier(r->t->api->node, &r->call);
-}
-
-static void node_info_done(struct api_req *r)
-{
-    if (!api_reply_result_error(r, &r->call.result))
-        api_reply_data(r, 200, json_pack("{s:b}", "ok", 1));
-}
-
-void h_internal_node_info(struct api_req *r)
-{
-    if (api_parse_body(r, false) != 0)
-        return;
-    const char *name = NULL, *url = NULL, *addr = NULL;
-    json_int_t id = 0;
-    if (json_unpack(r->body, "{s:s,s:s,s:s,s:I}", "name", &name, "api_url",
-                    &url, "raft_address", &addr, "raft_id", &id) != 0 ||
-        strlen(name) > CMD_MAX_NAME || strlen(url) > CMD_MAX_NAME ||
-        strlen(addr) > CMD_MAX_NAME) {
-        api_reply_error(r, 422, "node_info needs name, api_url, raft_address "
-                                "and raft_id");
-        return;
-    }
-    struct cmd c;
-    cmd_init(&c, CMD_NODE_INFO);
-    c.u.node_info.name = xstrdup(name);
-    c.u.node_info.api_url = xstrdup(url);
-    c.u.node_info.raft_address = xstrdup(addr);
-    c.u.node_info.raft_id = (uint64_t)id;
-    struct buf b;
-    buf_init(&b);
-    cmd_encode(&b, &c);
-    cmd_free(&c);
-    r->cmd = buf_steal(&b, &r->cmd_len);
-    api_write(r, node_info_done);
 }
 
 static const char *method_lower(enum evhttp_cmd_type m)
