@@ -118,6 +118,8 @@ struct api_req {
     char *fwd_body;
     size_t fwd_len;
     char fwd_ctype[64];
+    const char *fwd_path;       /* forward as POST fwd_path + fwd_json */
+    char *fwd_json;             /*   instead of the client's request */
     uint8_t *cmd;               /* encoded command kept for retries */
     size_t cmd_len;
     int retries;
@@ -178,6 +180,7 @@ void h_messages_patch(struct api_req *r);
 void h_messages_retry(struct api_req *r);
 void h_messages_delivered(struct api_req *r);
 void h_messages_delete(struct api_req *r);
+void h_internal_lease(struct api_req *r);
 json_t *msg_to_json(const struct msg *m);
 /* Fills d from a create body.  Returns 0, or an HTTP status with a detail
  * naming the field in err. */

@@ -198,12 +198,8 @@ static void leased(struct api_req *r)
     api_reply_data(r, 200, a);
 }
 
-static void fetch(struct api_req *r, const struct fetch_args *fa)
+static void lease(struct api_req *r, const struct fetch_args *fa)
 {
-    if (fa->lease_s == 0) {
-        fetch_now(r, fa);
-        return;
-    }
     struct cmd c;
     cmd_init(&c, CMD_MSG_LEASE);
     c.u.lease.smsc = xstrdup(fa->smsc);
@@ -211,7 +207,44 @@ static void fetch(struct api_req *r, const struct fetch_args *fa)
     c.u.lease.limit = (uint32_t)fa->limit;
     c.u.lease.lease_ms = fa->lease_s * 1000;
     set_cmd(r, &c);
+    /* A follower forwards the lease itself, not the client's request: the
+     * queue may be named in headers, which are not forwarded. */
+    json_t *j = json_pack("{s:s,s:b,s:I,s:I}", "smsc", fa->smsc,
+                          "include_unrouted", fa->unrouted, "limit",
+                          (json_int_t)fa->limit, "lease_seconds",
+                          (json_int_t)fa->lease_s);
+    r->fwd_json = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    r->fwd_path = "/api/_internal/lease";
     api_write(r, leased);
+}
+
+static void fetch(struct api_req *r, const struct fetch_args *fa)
+{
+    if (fa->lease_s == 0)
+        fetch_now(r, fa);
+    else
+        lease(r, fa);
+}
+
+void h_internal_lease(struct api_req *r)
+{
+    if (api_parse_body(r, false) != 0)
+        return;
+    const char *smsc = NULL;
+    int unrouted = 0;
+    json_int_t limit = 0, secs = 0;
+    if (json_unpack(r->body, "{s:s,s:b,s:I,s:I}", "smsc", &smsc,
+                    "include_unrouted", &unrouted, "limit", &limit,
+                    "lease_seconds", &secs) != 0 ||
+        smsc[0] == '\0' || strlen(smsc) > CMD_MAX_NAME || limit < 1 ||
+        limit > LIST_MAX || secs < 1 || secs > 86400) {
+        api_reply_error(r, 422, "lease needs smsc, include_unrouted, limit "
+                                "and lease_seconds");
+        return;
+    }
+    struct fetch_args fa = {smsc, unrouted != 0, (long)limit, (long)secs};
+    lease(r, &fa);
 }
 
 static int parse_bool_header(struct api_req *r, const char *name, bool *out)

@@ -27,6 +27,7 @@ static void free_req(struct api_req *r)
         event_free(r->timer);
     free(r->path_id);
     free(r->fwd_body);
+    free(r->fwd_json);
     free(r->cmd);
     free(r->lease_ids);
     free(r->call.result.ids);

@@ -57,6 +57,8 @@ const struct route api_routes[] = {
      RATE_NONE, "Mark a message delivered"},
     {POST, "/api/cluster/nodes", h_cluster_nodes_add, W, RATE_NONE,
      "Add a member (it joins as spare and is promoted once caught up)"},
+    {POST, "/api/_internal/lease", h_internal_lease, W | I, RATE_NONE,
+     "A follower's queue fetch with lease_seconds"},
     {GET, "/api/_internal/read_index", h_internal_read_index, I, RATE_NONE,
      "Leader read index for linearizable reads"},
     {POST, "/api/_internal/node_info", h_internal_node_info, W | I, RATE_NONE,

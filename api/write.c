@@ -255,18 +255,23 @@ static void forward(struct api_req *r)
     }
     if (r->key_kind == KEY_NONE)
         r->key_kind = KEY_NODE; /* we may resend it: let the FSM dedupe */
-    enum evhttp_cmd_type m = evhttp_request_get_command(r->req);
+    enum evhttp_cmd_type m = r->fwd_path ? EVHTTP_REQ_POST
+                                         : evhttp_request_get_command(r->req);
     struct fwd_meta meta = {
         .method = method_str(m),
-        .uri = evhttp_request_get_uri(r->req),
+        .uri = r->fwd_path ? r->fwd_path : evhttp_request_get_uri(r->req),
         .forwarder = r->t->api->node_name,
         .client = r->client_ip,
         .rid = r->rid,
         .kind = r->key_kind == KEY_CLIENT ? "client" : "node",
     };
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-    size_t len = evbuffer_get_length(in);
-    const void *body = evbuffer_pullup(in, -1);
+    const void *body = r->fwd_json;
+    size_t len = r->fwd_json ? strlen(r->fwd_json) : 0;
+    if (r->fwd_path == NULL) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+        len = evbuffer_get_length(in);
+        body = evbuffer_pullup(in, -1);
+    }
     arm_deadline(r);
     r->pending++;
     if (fwd_send(r->t->fwd, url, m, &meta, r->t->api->cfg->cluster_secret,
