@@ -15,9 +15,17 @@
 
 #include "common/xalloc.h"
 
+struct call {
+    struct event_base *base;
+    struct http_result *r;
+};
+
 static void done_cb(struct evhttp_request *req, void *arg)
 {
-    struct http_result *r = arg;
+    struct call *c = arg;
+    struct http_result *r = c->r;
+    /* the connection stays open (keep-alive): leave the loop now */
+    event_base_loopexit(c->base, NULL);
     r->status = req ? evhttp_request_get_response_code(req) : 0;
     if (req == NULL || r->status == 0) {
         snprintf(r->error, sizeof r->error, "no answer (connection refused, "
@@ -85,7 +93,8 @@ int http_call(const char *base_url, const char *method, const char *path,
     SSL_CTX *ctx = NULL;
     struct evhttp_connection *c = connect_to(base, u, &ctx);
     evhttp_connection_set_timeout(c, timeout_s);
-    struct evhttp_request *req = evhttp_request_new(done_cb, out);
+    struct call call = {base, out};
+    struct evhttp_request *req = evhttp_request_new(done_cb, &call);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", evhttp_uri_get_host(u));
     for (const char *const *p = headers; p && *p; p++) {

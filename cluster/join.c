@@ -1,10 +1,12 @@
 /* join — ask a member to add this node to its cluster (see join.h). */
 #include "cluster/join.h"
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -20,8 +22,20 @@ static int post(const char *member, const char *body, struct http_result *a)
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s", member);
-    http_call(url, "POST", "/api/cluster/nodes", body, NULL, 30, a);
+    http_call(url, "POST", "/api/cluster/nodes", body, NULL, 10, a);
     return a->status;
+}
+
+/* Waits a second between attempts; true when SIGTERM or SIGINT came (the
+ * daemon blocks them in every thread and collects them here). */
+static bool interrupted(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    struct timespec ts = {1, 0};
+    return sigtimedwait(&set, NULL, &ts) > 0;
 }
 
 static char **split_list(const char *s, size_t *n)
@@ -71,7 +85,10 @@ int join_cluster(const struct config *cfg, const char *join_arg,
         } else {
             log_info("join: %s: %s; retrying", m,
                      st ? a.body : a.error);
-            sleep(1);
+            if (interrupted()) {
+                snprintf(err, errlen, "join: interrupted by a signal");
+                break;
+            }
         }
     }
     if (rc != 0 && (n == 0 || err[0] == '\0'))
