@@ -62,6 +62,7 @@ struct api_thread {
     struct fwd_pool *fwd;      /* connections to the leader */
     struct event *async_ev;    /* drains the async backlog */
     struct event *announce_ev; /* node_info to the leader (followers) */
+    struct event *stop_ev;     /* activated to end the thread's loop */
     uint64_t next_rid;
 };
 

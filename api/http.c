@@ -135,6 +135,15 @@ static void announce_cb(evutil_socket_t fd, short what, void *arg)
     free(self_url);
 }
 
+/* Runs inside the loop, so a stop requested before the thread reached
+ * event_base_dispatch is not lost (a loopbreak then would be). */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
 static void *thread_main(void *arg)
 {
     struct api_thread *t = arg;
@@ -153,6 +162,7 @@ static int thread_init(struct api_thread *t, char *err, size_t errlen)
     pthread_mutex_init(&t->done_lock, NULL);
     t->done_ev = event_new(t->base, -1, EV_PERSIST, api_thread_wake_done, t);
     event_add(t->done_ev, NULL);
+    t->stop_ev = event_new(t->base, -1, 0, stop_cb, t->base);
     t->fwd = fwd_pool_new(t->base, a->tls_client, a->cfg->api.timeout_seconds);
     if (a->fd_http >= 0)
         t->http = new_http(t, a->fd_http);
@@ -287,7 +297,7 @@ static void stop_thread(struct api_thread *t)
     if (t->base == NULL)
         return;
     if (t->thread) {
-        event_base_loopbreak(t->base);
+        event_active(t->stop_ev, EV_READ, 0);
         pthread_join(t->thread, NULL);
     }
     if (t->http)
@@ -299,6 +309,7 @@ static void stop_thread(struct api_thread *t)
     if (t->fwd)
         fwd_pool_free(t->fwd);
     event_free(t->done_ev);
+    event_free(t->stop_ev);
     if (t->async_ev)
         event_free(t->async_ev);
     if (t->announce_ev)

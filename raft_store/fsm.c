@@ -86,6 +86,10 @@ static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
                   s->settings.max_pending_messages);
         return;
     }
+    if (c->u.create.dest_smsc == NULL && s->settings.reject_unrouted) {
+        set_error(r, 422, "No route found");
+        return;
+    }
     struct msg *m = xcalloc(1, sizeof *m);
     m->id = s->next_id++;
     m->d = c->u.create;
@@ -100,6 +104,11 @@ static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
         d->status = MSG_PENDING;
     d->delivery_attempts = 0;
     m->lease_until = TIME_NULL;
+    store_set_deliver_after(s, m, d->deliver_after);
+    if (d->status == MSG_PENDING && d->expires <= s->clock) {
+        d->status = MSG_EXPIRED; /* born past its expiry */
+        d->deadletter = true;
+    }
     m->final_at = d->status == MSG_PENDING ? TIME_NULL : s->clock;
     store_insert(s, m);
     r->status = 201;
@@ -156,7 +165,7 @@ static void apply_patch(struct store *s, struct cmd *c, struct store_result *r)
     if (p->mask & PATCH_DEST_SMSC)
         replace_str(&d->dest_smsc, &p->set.dest_smsc);
     if (p->mask & PATCH_DELIVER_AFTER)
-        d->deliver_after = p->set.deliver_after;
+        store_set_deliver_after(s, m, p->set.deliver_after);
     if (p->mask & PATCH_BODY) {
         replace_str(&d->message_body, &p->set.message_body);
         d->message_parts = p->set.message_parts;
@@ -199,7 +208,8 @@ static void apply_retry(struct store *s, struct cmd *c, struct store_result *r)
     struct msg_data *d = &m->d;
     if (d->delivery_attempts < INT32_MAX)
         d->delivery_attempts++;
-    d->deliver_after = s->clock + msg_backoff_ms(d->delivery_attempts);
+    store_set_deliver_after(s, m,
+                            s->clock + msg_backoff_ms(d->delivery_attempts));
     d->updated_at = s->clock;
     m->lease_until = TIME_NULL;
     int64_t max = s->settings.max_delivery_attempts;

@@ -3,6 +3,7 @@
  *   snapshot := magic u32le "SMSS" | version u32le | cluster_id str |
  *               settings | clock svar | tick svar | next_id svar |
  *               applied_index uvar | nodes | messages | request_ids
+ *   message  := id | due_at | lease_until | final_at (svars) | msg_data
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them
  * on restore, which yields the same fetchable set as the replica that wrote
@@ -72,6 +73,7 @@ void store_snapshot(const struct store *s, struct buf *b)
     for (struct rb_node *n = rb_first(&s->by_id); n; n = rb_next(n)) {
         const struct msg *m = rb_entry(n, struct msg, by_id);
         buf_put_svar(b, m->id);
+        buf_put_svar(b, m->due_at);
         buf_put_svar(b, m->lease_until);
         buf_put_svar(b, m->final_at);
         msg_data_encode(b, &m->d);
@@ -105,6 +107,7 @@ static int get_messages(struct rd *r, struct store *t)
     for (uint64_t i = 0; i < n && !r->err; i++) {
         struct msg *m = xcalloc(1, sizeof *m);
         m->id = rd_svar(r);
+        m->due_at = rd_svar(r);
         int64_t lease = rd_svar(r);
         int64_t final_at = rd_svar(r);
         if (r->err || m->id <= last || m->id >= t->next_id ||

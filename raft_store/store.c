@@ -148,13 +148,16 @@ static struct store_queue *queue_for(struct store *s, const char *dest)
     return q;
 }
 
-/* Fetchable now, by the tick clock (see store_int.h). */
+/* Fetchable now, by the tick clock (see store_int.h).  A deliver_after
+ * that was already past when a command set it counts as due at once (see
+ * store_set_deliver_after), so a message is not held back to the next
+ * tick. */
 static bool msg_ready(const struct store *s, const struct msg *m)
 {
     const struct msg_data *d = &m->d;
     if (d->status != MSG_PENDING || d->deadletter)
         return false;
-    if (d->deliver_after != TIME_NULL && d->deliver_after > s->tick)
+    if (m->due_at != TIME_NULL && m->due_at > s->tick)
         return false;
     if (m->lease_until != TIME_NULL && m->lease_until > s->tick)
         return false;
@@ -187,8 +190,8 @@ void store_reindex(struct store *s, struct msg *m)
     }
     const struct msg_data *d = &m->d;
     if (d->status == MSG_PENDING) {
-        if (d->deliver_after != TIME_NULL && d->deliver_after > s->tick)
-            store_schedule(s, m, DL_READY, d->deliver_after);
+        if (m->due_at != TIME_NULL && m->due_at > s->tick)
+            store_schedule(s, m, DL_READY, m->due_at);
         if (m->lease_until != TIME_NULL && m->lease_until > s->tick)
             store_schedule(s, m, DL_LEASE, m->lease_until);
         if (!d->deadletter && d->expires != TIME_NULL)
@@ -225,6 +228,12 @@ void store_remove(struct store *s, struct msg *m)
     rb_erase(&s->by_id, &m->by_id);
     msg_data_free(&m->d);
     free(m);
+}
+
+void store_set_deliver_after(struct store *s, struct msg *m, int64_t when)
+{
+    m->d.deliver_after = when;
+    m->due_at = when != TIME_NULL && when > s->clock ? when : TIME_NULL;
 }
 
 void store_set_status(struct store *s, struct msg *m, int status)

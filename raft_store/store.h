@@ -42,6 +42,9 @@ struct store_queue;
 struct msg {
     int64_t id;
     struct msg_data d;
+    int64_t due_at;           /* fetchable from this tick on; TIME_NULL =
+                               * now (deliver_after was not in the future
+                               * when it was set) */
     int64_t lease_until;      /* TIME_NULL = not leased */
     int64_t final_at;         /* when it became final, TIME_NULL = pending */
     int64_t dl_pushed[5];     /* deadline already queued per kind */

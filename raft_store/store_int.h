@@ -93,6 +93,9 @@ void store_remove(struct store *s, struct msg *m); /* unlinks and frees */
 /* Recomputes queue membership and deadlines of m after any change. */
 void store_reindex(struct store *s, struct msg *m);
 void store_set_status(struct store *s, struct msg *m, int status);
+/* Sets deliver_after and when the message becomes due (by this entry's
+ * clock: a time already past is due at once). */
+void store_set_deliver_after(struct store *s, struct msg *m, int64_t when);
 void store_clear(struct store *s);
 struct store_node_info *store_node_put(struct store *s, const char *name);
 void store_node_info_free(struct store_node_info *n);
