@@ -327,6 +327,10 @@ static int open_raft(struct node *n, char *err, size_t errlen)
         return -1;
     }
     n->raft_inited = true;
+    /* raft seeds its election timer from the clock alone: nodes started in
+     * the same millisecond would time out together, election after
+     * election.  Seed it per process. */
+    raft_seed(&n->raft, (unsigned)random_u64());
     n->raft.tracer = NULL;
     raft_set_election_timeout(&n->raft, (unsigned)cfg->raft.election_timeout_ms);
     raft_set_heartbeat_timeout(&n->raft,
