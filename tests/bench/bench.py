@@ -13,6 +13,7 @@ never fails on a figure.
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -35,10 +36,25 @@ wrk.headers["Content-Type"] = "application/json"
 """ % BODY
 
 
+_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the ephemeral range (outgoing connections
+    never take it), never the same twice."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        top = int(f.read().split()[0]) - 1
+    while True:
+        port = random.randint(10000, max(top, 11000))
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
 
 
 def get_json(url):
@@ -98,6 +114,8 @@ def start_cluster(smscd, root, n):
             time.sleep(1.5)
             return nodes, next(nd for nd in nodes if nd.name == leader)
         time.sleep(0.2)
+    for nd in nodes:
+        nd.stop()
     raise SystemExit("cluster did not elect a leader; logs in %s" % root)
 
 

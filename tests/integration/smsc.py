@@ -16,6 +16,7 @@ import atexit
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -53,16 +54,35 @@ _ports_lock = threading.Lock()
 _ports_given = set()
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A loopback TCP port that is free now and not handed out before."""
+    """A loopback TCP port that is free now and not handed out before.
+
+    Ports come from below the kernel's ephemeral range, so that outgoing
+    connections (raft peers, forwarding) never take a port a node is about to
+    listen on, or listens on again after a restart."""
+    lo, _ = _ephemeral_range()
+    top = max(lo - 1, 11000)
     with _ports_lock:
-        for _ in range(100):
+        for _ in range(1000):
+            port = random.randint(10000, top)
+            if port in _ports_given:
+                continue
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            if port not in _ports_given:
-                _ports_given.add(port)
-                return port
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _ports_given.add(port)
+            return port
     raise RuntimeError("no free port found")
 
 
