@@ -1,5 +1,5 @@
 /* test_smsnumbers — unit tests for the number and sender formats of
- * server/smstext.c: destinations ^\\+?[0-9]{3,15}$, alphanumeric senders of
+ * server/smstext.c: destinations ^\+?[0-9]{3,15}$, alphanumeric senders of
  * 1..11 GSM 7-bit default-alphabet characters. */
 #include <setjmp.h>
 #include <stdarg.h>
