@@ -13,16 +13,18 @@ never fails on a figure.
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+from smsc import free_port  # noqa: E402  (ports below the ephemeral range)
 
 BODY = json.dumps({
     "source_msisdn": "+15551234567", "destination_msisdn": "+447700900000",
@@ -34,27 +36,6 @@ wrk.method = "POST"
 wrk.body = '%s'
 wrk.headers["Content-Type"] = "application/json"
 """ % BODY
-
-
-_given = set()
-
-
-def free_port():
-    """A free loopback port below the ephemeral range (outgoing connections
-    never take it), never the same twice."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        top = int(f.read().split()[0]) - 1
-    while True:
-        port = random.randint(10000, max(top, 11000))
-        if port in _given:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _given.add(port)
-        return port
 
 
 def get_json(url):
