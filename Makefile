@@ -23,8 +23,8 @@ Q       := $(if $(V),,@)
 
 include raft_store/raft.mk
 
-PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv 2>/dev/null)
-PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl 2>/dev/null)
+PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 2>/dev/null)
+PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
         -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -77,7 +77,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 # Debian 12 packages for the build, the tests and the benchmarks.
 DEB_PKGS := gcc make pkg-config autoconf automake libtool ca-certificates \
             openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
-            libjansson-dev libcmocka-dev python3 python3-pytest \
+            libjansson-dev libcmocka-dev libpcre2-dev python3 python3-pytest \
             python3-requests strace
 
 deps: $(RAFT_LIB)
@@ -141,7 +141,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # The pure decoders and what they need: no threads, no sockets.
 FUZZ_LIB := $(wildcard common/*.c server/config*.c) server/smstext.c \
             $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
-            api/msgjson.c
+            api/msgjson.c api/tablejson.c server/xlat.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)
 	@mkdir -p $(@D)
