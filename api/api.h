@@ -22,6 +22,12 @@ struct api *api_start(const struct config *cfg, struct node *node,
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, then
  * stops the threads and frees everything. */
 void api_stop(struct api *a, int grace_ms);
+struct cmd_import;
+/* The config's initial sms_routes and translation_rules as records for the
+ * cluster's init command (zeroed imports in, filled on success).  Returns
+ * 0, or -1 with "sms_routes[i]: <detail>" in err. */
+int api_initial_tables(const struct config *cfg, struct cmd_import *routes,
+                       struct cmd_import *rules, char *err, size_t errlen);
 /* The URL other nodes use to reach this node's API (for node_info). */
 char *api_advertise_url(const struct config *cfg);
 

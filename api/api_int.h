@@ -64,6 +64,7 @@ struct api_thread {
     struct event *announce_ev; /* node_info to the leader (followers) */
     struct event *stop_ev;     /* activated to end the thread's loop */
     uint64_t next_rid;
+    struct pipe_cache *pipe;   /* this thread's compiled routes and rules */
 };
 
 struct async_item;
@@ -186,9 +187,58 @@ json_t *msg_to_json(const struct msg *m);
 /* Fills d from a create body.  Returns 0, or an HTTP status with a detail
  * naming the field in err. */
 int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen);
+/* The number rules of SPEC §2, checked after translation: 0 or 422. */
+int msg_check_numbers(const struct msg_data *d, char *err, size_t errlen);
 /* Fills a PATCH command; same return convention. */
 int msg_patch_from_json(json_t *body, struct cmd_patch *p, char *err,
                         size_t errlen);
+
+/* ---- pipeline.c: translation → routing on the leader (SPEC §5–§7) ---- */
+struct route_set;
+struct xlat_set;
+/* The thread's route and rule sets, rebuilt when the store's tables
+ * changed; valid until the next call on this thread. */
+void pipeline_sets(struct api_thread *t, struct route_set **routes,
+                   struct xlat_set **rules);
+/* Translates the numbers of cr->m, validates them, and selects the route
+ * (or keeps a client-given dest_smsc), filling cr->action, xlat_note and,
+ * for an auto-reply route, cr->reply.  Returns 0, or an HTTP status with a
+ * detail in err. */
+int pipeline_create(struct api_thread *t, struct cmd_create *cr, char *err,
+                    size_t errlen);
+void pipeline_free(struct api_thread *t);
+/* Routing counters (sms_c_routing_*) in Prometheus text. */
+void pipeline_metrics(struct evbuffer *b);
+
+/* ---- routes.c, locations.c, events.c ---- */
+void h_routes_list(struct api_req *r);
+void h_routes_get(struct api_req *r);
+void h_routes_create(struct api_req *r);
+void h_routes_patch(struct api_req *r);
+void h_routes_delete(struct api_req *r);
+void h_routes_export(struct api_req *r);
+void h_routes_import(struct api_req *r);
+void h_routes_simulate(struct api_req *r);
+void h_rules_list(struct api_req *r);
+void h_rules_get(struct api_req *r);
+void h_rules_create(struct api_req *r);
+void h_rules_patch(struct api_req *r);
+void h_rules_delete(struct api_req *r);
+void h_rules_export(struct api_req *r);
+void h_rules_import(struct api_req *r);
+void h_rules_simulate(struct api_req *r);
+void h_locations_list(struct api_req *r);
+void h_locations_get(struct api_req *r);
+void h_locations_upsert(struct api_req *r);
+void h_locations_patch(struct api_req *r);
+void h_locations_delete(struct api_req *r);
+void h_events_get(struct api_req *r);
+void h_events_add(struct api_req *r);
+/* Encodes c as this request's command (and frees c); the node the request
+ * reached is recorded in it as the event source. */
+void api_set_cmd(struct api_req *r, struct cmd *c);
+/* Proposes r->cmd here (this node leads); continues with r->cont. */
+void api_propose(struct api_req *r);
 
 /* ---- cluster.c ---- */
 void h_cluster_nodes_add(struct api_req *r);

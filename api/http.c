@@ -308,6 +308,7 @@ static void stop_thread(struct api_thread *t)
         evhttp_free(t->metrics);
     if (t->fwd)
         fwd_pool_free(t->fwd);
+    pipeline_free(t);
     event_free(t->done_ev);
     event_free(t->stop_ev);
     if (t->async_ev)

@@ -17,11 +17,12 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
 
-/* Encodes c as this request's command (and frees c). */
-static void set_cmd(struct api_req *r, struct cmd *c)
+void api_set_cmd(struct api_req *r, struct cmd *c)
 {
     c->key_kind = (uint8_t)r->key_kind;
     c->request_id = r->key_kind == KEY_NONE ? NULL : xstrdup(r->rid);
+    free(c->node);
+    c->node = xstrdup(r->forwarded ? r->forwarder : r->t->api->node_name);
     struct buf b;
     buf_init(&b);
     cmd_encode(&b, c);
@@ -51,36 +52,58 @@ static void reply_record(struct api_req *r)
     api_reply_data(r, res->status ? res->status : 200, j);
 }
 
-/* Parses and validates a create body into r->cmd; false after replying. */
-static bool create_cmd(struct api_req *r, const char *origin)
+/* Parses and validates a create body into r->cmd, running the pipeline
+ * (translation, routing) when asked; false after replying. */
+static bool create_cmd(struct api_req *r, const char *origin, bool pipeline)
 {
     if (api_parse_body(r, false) != 0)
         return false;
     struct cmd c;
     char err[256];
     cmd_init(&c, CMD_MSG_CREATE);
-    int st = msg_from_json(r->body, &c.u.create, err, sizeof err);
+    int st = msg_from_json(r->body, &c.u.create.m, err, sizeof err);
+    if (st == 0 && pipeline)
+        st = pipeline_create(r->t, &c.u.create, err, sizeof err);
     if (st != 0) {
         cmd_free(&c);
         api_reply_error(r, st, "%s", err);
         return false;
     }
-    c.u.create.origin_node = xstrdup(origin);
-    set_cmd(r, &c);
+    c.u.create.m.origin_node = xstrdup(origin);
+    if (c.u.create.reply)
+        c.u.create.reply->origin_node = xstrdup(origin);
+    api_set_cmd(r, &c);
     return true;
 }
 
+static const char *origin_of(struct api_req *r)
+{
+    return r->forwarded ? r->forwarder : r->t->api->node_name;
+}
+
+/* On the leader (also after a retry that found this node leading): the
+ * pipeline decides translation and routing, then the command is proposed. */
+static void create_on_leader(struct api_req *r)
+{
+    if (create_cmd(r, origin_of(r), true))
+        api_propose(r);
+}
+
+/* A follower only checks the body and forwards the client's request (see
+ * write.c); the leader runs the pipeline. */
 void h_messages_create(struct api_req *r)
 {
-    if (create_cmd(r, r->forwarded ? r->forwarder : r->t->api->node_name))
-        api_write(r, reply_record);
+    if (!create_cmd(r, origin_of(r), false))
+        return;
+    r->leader_action = create_on_leader;
+    api_write(r, reply_record);
 }
 
 void h_messages_create_async(struct api_req *r)
 {
     if (r->key_kind == KEY_NONE)
         r->key_kind = KEY_NODE; /* the background path may resend it */
-    if (!create_cmd(r, r->t->api->node_name))
+    if (!create_cmd(r, r->t->api->node_name, true))
         return;
     if (api_async_submit(r, r->cmd, r->cmd_len) != 0) {
         api_reply_error(r, 503, "Async backlog full (async_queue_max); retry "
@@ -206,7 +229,7 @@ static void lease(struct api_req *r, const struct fetch_args *fa)
     c.u.lease.include_unrouted = fa->unrouted;
     c.u.lease.limit = (uint32_t)fa->limit;
     c.u.lease.lease_ms = fa->lease_s * 1000;
-    set_cmd(r, &c);
+    api_set_cmd(r, &c);
     /* A follower forwards the lease itself, not the client's request: the
      * queue may be named in headers, which are not forwarded. */
     json_t *j = json_pack("{s:s,s:b,s:I,s:I}", "smsc", fa->smsc,
@@ -322,7 +345,7 @@ void h_messages_patch(struct api_req *r)
         api_reply_error(r, st, "%s", err);
         return;
     }
-    set_cmd(r, &c);
+    api_set_cmd(r, &c);
     api_write(r, reply_record);
 }
 
@@ -334,7 +357,7 @@ void h_messages_retry(struct api_req *r)
     struct cmd c;
     cmd_init(&c, CMD_MSG_RETRY);
     c.u.id = id;
-    set_cmd(r, &c);
+    api_set_cmd(r, &c);
     api_write(r, reply_record);
 }
 
@@ -355,7 +378,7 @@ void h_messages_delivered(struct api_req *r)
     c.u.delivered.id = id;
     if (ds && json_is_string(ds))
         c.u.delivered.dest_smsc = xstrdup(json_string_value(ds));
-    set_cmd(r, &c);
+    api_set_cmd(r, &c);
     api_write(r, reply_record);
 }
 
@@ -373,6 +396,6 @@ void h_messages_delete(struct api_req *r)
     struct cmd c;
     cmd_init(&c, CMD_MSG_DELETE);
     c.u.id = id;
-    set_cmd(r, &c);
+    api_set_cmd(r, &c);
     api_write(r, deleted);
 }

@@ -78,9 +78,21 @@ static void queue_metrics(struct evbuffer *b, struct api *a)
                            "sms_c_store_table_size_record_count"
                            "{table=\"messages\"} %llu\n"
                            "sms_c_store_table_size_record_count"
-                           "{table=\"request_ids\"} %llu\n",
+                           "{table=\"request_ids\"} %llu\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"routes\"} %llu\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"translation_rules\"} %llu\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"locations\"} %llu\n",
                         (unsigned long long)c.total,
-                        (unsigned long long)c.request_ids);
+                        (unsigned long long)c.request_ids,
+                        (unsigned long long)c.routes,
+                        (unsigned long long)c.rules,
+                        (unsigned long long)c.locations);
+    gauge(b, "sms_c_location_registered_count",
+          "Subscriber location registrations", "gauge", (double)c.locations);
+    pipeline_metrics(b);
 }
 
 static long count_fds(void)

@@ -85,6 +85,10 @@ json_t *msg_to_json(const struct msg *m)
     json_object_set_new(o, "origin_node", str_or_null(d->origin_node));
     json_object_set_new(o, "destination_node",
                         str_or_null(d->destination_node));
+    json_object_set_new(o, "route_id",
+                        d->route_id ? json_integer(d->route_id) : json_null());
+    json_object_set_new(o, "charged",
+                        json_string(route_charged_name(d->charged)));
     json_object_set_new(o, "inserted_at", time_or_null(d->inserted_at));
     json_object_set_new(o, "updated_at", time_or_null(d->updated_at));
     return o;
@@ -226,7 +230,7 @@ static const char *const create_fields[] = {
     /* set by the server; accepted so records can be echoed back */
     "id", "status", "deliver_time", "deadletter", "delivery_attempts",
     "charge_failed", "origin_node", "destination_node", "inserted_at",
-    "updated_at", NULL,
+    "updated_at", "route_id", "charged", NULL,
 };
 
 static int check_known(json_t *body, const char *const *fields, struct verr *e)
@@ -362,12 +366,6 @@ int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen)
                 &e) ||
         get_hex(body, "raw_pdu", MSG_MAX_STR, &d->raw_pdu, &e))
         goto fail;
-    if (!sms_valid_destination(d->destination_msisdn))
-        fail(&e, 422, "Invalid phone number format (destination_msisdn)");
-    else if (!sms_valid_source(d->source_msisdn))
-        fail(&e, 422, "Invalid phone number format (source_msisdn)");
-    if (e.status)
-        goto fail;
     if (body_and_coding(body, d, &e) || parts_and_dcs(body, d, &e) ||
         flags_and_times(body, d, &e))
         goto fail;
@@ -375,6 +373,20 @@ int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen)
 fail:
     msg_data_free(d);
     return e.status;
+}
+
+int msg_check_numbers(const struct msg_data *d, char *err, size_t errlen)
+{
+    if (!sms_valid_destination(d->destination_msisdn)) {
+        snprintf(err, errlen,
+                 "Invalid phone number format (destination_msisdn)");
+        return 422;
+    }
+    if (!sms_valid_source(d->source_msisdn)) {
+        snprintf(err, errlen, "Invalid phone number format (source_msisdn)");
+        return 422;
+    }
+    return 0;
 }
 
 static const char *const patch_fields[] = {

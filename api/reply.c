@@ -147,6 +147,8 @@ const char *api_header(struct api_req *r, const char *key)
 
 int api_parse_body(struct api_req *r, bool allow_empty)
 {
+    if (r->body != NULL)
+        return 0; /* parsed already (a handler running again on a retry) */
     struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
     size_t len = evbuffer_get_length(in);
     if (len == 0 && allow_empty) {

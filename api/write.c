@@ -158,7 +158,7 @@ void api_local_done(struct api_req *r)
     }
 }
 
-static void propose(struct api_req *r)
+void api_propose(struct api_req *r)
 {
     api_call_begin(r, api_local_done);
     node_propose(r->t->api->node, r->cmd, r->cmd_len, &r->call);
@@ -289,7 +289,7 @@ void api_write(struct api_req *r, void (*done)(struct api_req *r))
     else if (r->leader_action)
         r->leader_action(r);
     else
-        propose(r);
+        api_propose(r);
 }
 
 /* ---- linearizable reads ---- */

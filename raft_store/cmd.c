@@ -7,26 +7,49 @@
 
 #include "common/xalloc.h"
 
+enum table_kind { TBL_ROUTE, TBL_RULE };
+
 void cmd_init(struct cmd *c, enum cmd_type type)
 {
     memset(c, 0, sizeof *c);
     c->type = (uint8_t)type;
-    if (type == CMD_MSG_CREATE)
-        msg_data_init(&c->u.create);
-    else if (type == CMD_MSG_PATCH)
-        msg_data_init(&c->u.patch.set);
-    else if (type == CMD_INIT)
-        store_settings_defaults(&c->u.init.settings);
-    else if (type == CMD_SETTINGS)
-        store_settings_defaults(&c->u.settings);
+    switch (type) {
+    case CMD_MSG_CREATE: msg_data_init(&c->u.create.m); break;
+    case CMD_MSG_PATCH: msg_data_init(&c->u.patch.set); break;
+    case CMD_INIT: store_settings_defaults(&c->u.init.settings); break;
+    case CMD_SETTINGS: store_settings_defaults(&c->u.settings); break;
+    case CMD_ROUTE_PUT: route_rec_init(&c->u.route); break;
+    case CMD_RULE_PUT: xlat_rule_rec_init(&c->u.rule); break;
+    case CMD_LOC_PUT: location_rec_init(&c->u.loc.rec); break;
+    default: break;
+    }
+}
+
+void cmd_import_free(struct cmd_import *im, bool routes)
+{
+    enum table_kind kind = routes ? TBL_ROUTE : TBL_RULE;
+    for (uint32_t i = 0; i < im->n; i++) {
+        if (im->recs[i] == NULL)
+            continue;
+        if (kind == TBL_ROUTE)
+            route_rec_free(im->recs[i]);
+        else
+            xlat_rule_rec_free(im->recs[i]);
+        free(im->recs[i]);
+    }
+    free(im->recs);
+    memset(im, 0, sizeof *im);
 }
 
 void cmd_free(struct cmd *c)
 {
     free(c->request_id);
+    free(c->node);
     switch (c->type) {
     case CMD_INIT:
         free(c->u.init.cluster_id);
+        cmd_import_free(&c->u.init.routes, true);
+        cmd_import_free(&c->u.init.rules, false);
         break;
     case CMD_NODE_INFO:
         free(c->u.node_info.name);
@@ -34,11 +57,26 @@ void cmd_free(struct cmd *c)
         free(c->u.node_info.raft_address);
         break;
     case CMD_MSG_CREATE:
-        msg_data_free(&c->u.create);
+        msg_data_free(&c->u.create.m);
+        free(c->u.create.xlat_note);
+        if (c->u.create.reply) {
+            msg_data_free(c->u.create.reply);
+            free(c->u.create.reply);
+        }
         break;
     case CMD_MSG_PATCH:
         msg_data_free(&c->u.patch.set);
         break;
+    case CMD_EVENT_ADD:
+        free(c->u.event.name);
+        free(c->u.event.description);
+        free(c->u.event.source);
+        break;
+    case CMD_ROUTE_PUT: route_rec_free(&c->u.route); break;
+    case CMD_RULE_PUT: xlat_rule_rec_free(&c->u.rule); break;
+    case CMD_ROUTE_IMPORT: cmd_import_free(&c->u.import, true); break;
+    case CMD_RULE_IMPORT: cmd_import_free(&c->u.import, false); break;
+    case CMD_LOC_PUT: location_rec_free(&c->u.loc.rec); break;
     case CMD_MSG_DELIVERED:
         free(c->u.delivered.dest_smsc);
         break;
@@ -104,12 +142,103 @@ void cmd_settings_decode(struct rd *r, struct store_settings *s)
         r->err = -1;
 }
 
+void cmd_import_add(struct cmd_import *im, void *rec)
+{
+    if (im->n == im->cap) {
+        im->cap = im->cap ? im->cap * 2 : 16;
+        im->recs = xrealloc(im->recs, im->cap * sizeof *im->recs);
+    }
+    im->recs[im->n++] = rec;
+}
+
+static void import_encode(struct buf *b, const struct cmd_import *im,
+                          enum table_kind kind)
+{
+    buf_put_bool(b, im->replace);
+    buf_put_uvar(b, im->n);
+    for (uint32_t i = 0; i < im->n; i++) {
+        if (kind == TBL_ROUTE)
+            route_rec_encode(b, im->recs[i]);
+        else
+            xlat_rule_rec_encode(b, im->recs[i]);
+    }
+}
+
+static void import_decode(struct rd *r, struct cmd_import *im,
+                          enum table_kind kind)
+{
+    im->replace = rd_bool(r);
+    uint64_t n = rd_uvar_max(r, CMD_MAX_IMPORT);
+    /* every record takes at least a few bytes: bound the allocation */
+    if (r->err || n > rd_left(r))
+        n = 0, r->err = -1;
+    im->recs = xcalloc(n ? n : 1, sizeof *im->recs);
+    im->cap = (uint32_t)(n ? n : 1);
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        void *rec;
+        int rc;
+        if (kind == TBL_ROUTE) {
+            rec = xcalloc(1, sizeof(struct route_rec));
+            rc = route_rec_decode(r, rec);
+        } else {
+            rec = xcalloc(1, sizeof(struct xlat_rule_rec));
+            rc = xlat_rule_rec_decode(r, rec);
+        }
+        if (rc != 0) {
+            free(rec);
+            r->err = -1;
+            break;
+        }
+        im->recs[im->n++] = rec;
+    }
+}
+
+static void create_encode(struct buf *b, const struct cmd_create *cr)
+{
+    msg_data_encode(b, &cr->m);
+    buf_put_u8(b, cr->action);
+    buf_put_str(b, cr->xlat_note);
+    buf_put_bool(b, cr->reply != NULL);
+    if (cr->reply) {
+        msg_data_encode(b, cr->reply);
+        buf_put_u8(b, cr->reply_action);
+    }
+}
+
+static void create_decode(struct rd *r, struct cmd_create *cr)
+{
+    if (msg_data_decode(r, &cr->m) != 0) {
+        msg_data_init(&cr->m);
+        r->err = -1;
+        return;
+    }
+    cr->action = rd_u8(r);
+    cr->xlat_note = rd_str(r, CMD_MAX_NOTE);
+    if (rd_bool(r) && !r->err) {
+        cr->reply = xcalloc(1, sizeof *cr->reply);
+        if (msg_data_decode(r, cr->reply) != 0) {
+            free(cr->reply);
+            cr->reply = NULL;
+            r->err = -1;
+            return;
+        }
+        cr->reply_action = rd_u8(r);
+        if (cr->reply_action == ACT_AUTO_REPLY)
+            r->err = -1; /* a reply is never auto-replied again */
+    }
+    if (cr->action > ACT_CLIENT_DEST || cr->reply_action > ACT_CLIENT_DEST ||
+        (cr->reply != NULL && cr->action != ACT_AUTO_REPLY))
+        r->err = -1;
+}
+
 static void body_encode(struct buf *b, const struct cmd *c)
 {
     switch (c->type) {
     case CMD_INIT:
         buf_put_str(b, c->u.init.cluster_id);
         cmd_settings_encode(b, &c->u.init.settings);
+        import_encode(b, &c->u.init.routes, TBL_ROUTE);
+        import_encode(b, &c->u.init.rules, TBL_RULE);
         break;
     case CMD_NODE_INFO:
         buf_put_str(b, c->u.node_info.name);
@@ -121,7 +250,7 @@ static void body_encode(struct buf *b, const struct cmd *c)
         cmd_settings_encode(b, &c->u.settings);
         break;
     case CMD_MSG_CREATE:
-        msg_data_encode(b, &c->u.create);
+        create_encode(b, &c->u.create);
         break;
     case CMD_MSG_PATCH:
         buf_put_svar(b, c->u.patch.id);
@@ -130,11 +259,28 @@ static void body_encode(struct buf *b, const struct cmd *c)
         break;
     case CMD_MSG_RETRY:
     case CMD_MSG_DELETE:
+    case CMD_ROUTE_DELETE:
+    case CMD_RULE_DELETE:
+    case CMD_LOC_DELETE:
         buf_put_svar(b, c->u.id);
         break;
     case CMD_MSG_DELIVERED:
         buf_put_svar(b, c->u.delivered.id);
         buf_put_str(b, c->u.delivered.dest_smsc);
+        break;
+    case CMD_EVENT_ADD:
+        buf_put_svar(b, c->u.event.id);
+        buf_put_str(b, c->u.event.name);
+        buf_put_str(b, c->u.event.description);
+        buf_put_str(b, c->u.event.source);
+        break;
+    case CMD_ROUTE_PUT: route_rec_encode(b, &c->u.route); break;
+    case CMD_RULE_PUT: xlat_rule_rec_encode(b, &c->u.rule); break;
+    case CMD_ROUTE_IMPORT: import_encode(b, &c->u.import, TBL_ROUTE); break;
+    case CMD_RULE_IMPORT: import_encode(b, &c->u.import, TBL_RULE); break;
+    case CMD_LOC_PUT:
+        location_rec_encode(b, &c->u.loc.rec);
+        buf_put_bool(b, c->u.loc.by_imsi);
         break;
     case CMD_MSG_LEASE:
         buf_put_str(b, c->u.lease.smsc);
@@ -153,6 +299,7 @@ void cmd_encode(struct buf *b, const struct cmd *c)
     buf_put_u8(b, c->type);
     buf_put_u8(b, c->key_kind);
     buf_put_str(b, c->key_kind == KEY_NONE ? NULL : c->request_id);
+    buf_put_str(b, c->node);
     body_encode(b, c);
 }
 
@@ -162,6 +309,8 @@ static void body_decode(struct rd *r, struct cmd *c)
     case CMD_INIT:
         c->u.init.cluster_id = rd_str(r, CMD_MAX_NAME);
         cmd_settings_decode(r, &c->u.init.settings);
+        import_decode(r, &c->u.init.routes, TBL_ROUTE);
+        import_decode(r, &c->u.init.rules, TBL_RULE);
         if (c->u.init.cluster_id == NULL)
             r->err = -1;
         break;
@@ -179,8 +328,7 @@ static void body_decode(struct rd *r, struct cmd *c)
         cmd_settings_decode(r, &c->u.settings);
         break;
     case CMD_MSG_CREATE:
-        if (msg_data_decode(r, &c->u.create) != 0)
-            msg_data_init(&c->u.create);
+        create_decode(r, &c->u.create);
         break;
     case CMD_MSG_PATCH:
         c->u.patch.id = rd_svar(r);
@@ -190,11 +338,43 @@ static void body_decode(struct rd *r, struct cmd *c)
         break;
     case CMD_MSG_RETRY:
     case CMD_MSG_DELETE:
+    case CMD_ROUTE_DELETE:
+    case CMD_RULE_DELETE:
+    case CMD_LOC_DELETE:
         c->u.id = rd_svar(r);
         break;
     case CMD_MSG_DELIVERED:
         c->u.delivered.id = rd_svar(r);
         c->u.delivered.dest_smsc = rd_str(r, CMD_MAX_NAME);
+        break;
+    case CMD_EVENT_ADD:
+        c->u.event.id = rd_svar(r);
+        c->u.event.name = rd_str(r, CMD_MAX_NAME);
+        c->u.event.description = rd_str(r, CMD_MAX_NOTE);
+        c->u.event.source = rd_str(r, CMD_MAX_NAME);
+        if (c->u.event.name == NULL)
+            r->err = -1;
+        break;
+    case CMD_ROUTE_PUT:
+        if (route_rec_decode(r, &c->u.route) != 0) {
+            route_rec_init(&c->u.route);
+            r->err = -1;
+        }
+        break;
+    case CMD_RULE_PUT:
+        if (xlat_rule_rec_decode(r, &c->u.rule) != 0) {
+            xlat_rule_rec_init(&c->u.rule);
+            r->err = -1;
+        }
+        break;
+    case CMD_ROUTE_IMPORT: import_decode(r, &c->u.import, TBL_ROUTE); break;
+    case CMD_RULE_IMPORT: import_decode(r, &c->u.import, TBL_RULE); break;
+    case CMD_LOC_PUT:
+        if (location_rec_decode(r, &c->u.loc.rec) != 0) {
+            location_rec_init(&c->u.loc.rec);
+            r->err = -1;
+        }
+        c->u.loc.by_imsi = rd_bool(r);
         break;
     case CMD_MSG_LEASE:
         c->u.lease.smsc = rd_str(r, CMD_MAX_NAME);
@@ -220,6 +400,7 @@ int cmd_decode(const uint8_t *p, size_t len, struct cmd *c)
     cmd_init(c, (enum cmd_type)type);
     c->key_kind = rd_u8(&r);
     c->request_id = rd_str(&r, CMD_MAX_REQUEST_ID);
+    c->node = rd_str(&r, CMD_MAX_NAME);
     if (version != CMD_VERSION || c->key_kind > KEY_NODE ||
         (c->key_kind == KEY_NONE) != (c->request_id == NULL))
         r.err = -1;
@@ -314,6 +495,15 @@ const char *cmd_type_name(int type)
     case CMD_MSG_DELIVERED: return "msg_delivered";
     case CMD_MSG_DELETE: return "msg_delete";
     case CMD_MSG_LEASE: return "msg_lease";
+    case CMD_EVENT_ADD: return "event_add";
+    case CMD_ROUTE_PUT: return "route_put";
+    case CMD_ROUTE_DELETE: return "route_delete";
+    case CMD_ROUTE_IMPORT: return "route_import";
+    case CMD_RULE_PUT: return "rule_put";
+    case CMD_RULE_DELETE: return "rule_delete";
+    case CMD_RULE_IMPORT: return "rule_import";
+    case CMD_LOC_PUT: return "loc_put";
+    case CMD_LOC_DELETE: return "loc_delete";
     default: return "unknown";
     }
 }

@@ -27,6 +27,7 @@
 #include "common/buf.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
+#include "raft_store/tables.h"
 
 #define CMD_BATCH_MAGIC 0x42534d53u /* "SMSB" */
 #define CMD_BATCH_VERSION 1
@@ -35,6 +36,8 @@
 #define CMD_MAX_REQUEST_ID 128
 #define CMD_MAX_NAME 255
 #define CMD_MAX_LEASE_LIMIT 1000
+#define CMD_MAX_NOTE 1024      /* event descriptions */
+#define CMD_MAX_IMPORT 100000  /* records in one import or init */
 
 enum cmd_type {
     CMD_INIT = 1,          /* first leader: cluster id + settings */
@@ -47,6 +50,24 @@ enum cmd_type {
     CMD_MSG_DELIVERED = 19,
     CMD_MSG_DELETE = 20,
     CMD_MSG_LEASE = 21,    /* queue fetch with lease_seconds */
+    CMD_EVENT_ADD = 22,    /* POST /api/events */
+    CMD_ROUTE_PUT = 32,    /* create (id 0) or replace a route */
+    CMD_ROUTE_DELETE = 33,
+    CMD_ROUTE_IMPORT = 34,
+    CMD_RULE_PUT = 40,     /* translation rules, the same three */
+    CMD_RULE_DELETE = 41,
+    CMD_RULE_IMPORT = 42,
+    CMD_LOC_PUT = 48,      /* upsert a subscriber location */
+    CMD_LOC_DELETE = 49,
+};
+
+/* What the leader's pipeline decided for a new message (SPEC §6). */
+enum create_action {
+    ACT_UNROUTED = 0,      /* no route matched: dest_smsc stays null */
+    ACT_FORWARD = 1,       /* a route chose dest_smsc */
+    ACT_DROP = 2,          /* a drop route: stored as dropped */
+    ACT_AUTO_REPLY = 3,    /* delivered at once, reply stored with it */
+    ACT_CLIENT_DEST = 4,   /* dest_smsc given by the client */
 };
 
 /* Where a request id came from: it decides how long it is remembered. */
@@ -69,9 +90,19 @@ enum patch_field {
     PATCH_ALL = (1u << 8) - 1,
 };
 
+/* Routes and translation rules travel as records of one table kind. */
+struct cmd_import {
+    bool replace;        /* replace the table, else merge by id */
+    uint32_t n;
+    uint32_t cap;
+    void **recs;         /* struct route_rec * or struct xlat_rule_rec * */
+};
+
 struct cmd_init {
     char *cluster_id;
     struct store_settings settings;
+    struct cmd_import routes;    /* initial sms_routes */
+    struct cmd_import rules;     /* initial translation_rules */
 };
 
 struct cmd_node_info {
@@ -87,6 +118,27 @@ struct cmd_patch {
     struct msg_data set; /* values of the fields in mask */
 };
 
+struct cmd_create {
+    struct msg_data m;
+    uint8_t action;      /* enum create_action */
+    char *xlat_note;     /* "number_translated" description, NULL = none */
+    struct msg_data *reply;  /* ACT_AUTO_REPLY: the reply, or NULL when
+                              * the sender cannot be answered */
+    uint8_t reply_action;    /* the reply's own routing outcome */
+};
+
+struct cmd_event {
+    int64_t id;          /* message id */
+    char *name;
+    char *description;
+    char *source;        /* NULL = the node in cmd.node */
+};
+
+struct cmd_loc_put {
+    struct location_rec rec;
+    bool by_imsi;        /* upsert by IMSI (POST), else by id (PATCH) */
+};
+
 struct cmd_lease {
     char *smsc;
     bool include_unrouted;
@@ -98,24 +150,34 @@ struct cmd {
     uint8_t type;        /* enum cmd_type */
     uint8_t key_kind;    /* enum cmd_key_kind */
     char *request_id;    /* NULL when key_kind == KEY_NONE */
+    char *node;          /* the node the request reached (event source) */
     union {
         struct cmd_init init;
         struct cmd_node_info node_info;
         struct store_settings settings;
-        struct msg_data create;
+        struct cmd_create create;
         struct cmd_patch patch;
-        int64_t id;                  /* retry, delete */
+        int64_t id;                  /* retry, delete, *_DELETE */
         struct {
             int64_t id;
             char *dest_smsc;         /* NULL = keep */
         } delivered;
         struct cmd_lease lease;
+        struct cmd_event event;
+        struct route_rec route;      /* ROUTE_PUT */
+        struct xlat_rule_rec rule;   /* RULE_PUT */
+        struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */
+        struct cmd_loc_put loc;
     } u;
 };
 
 /* Zeroes c for the given type (strings NULL, msg_data initialised). */
 void cmd_init(struct cmd *c, enum cmd_type type);
 void cmd_free(struct cmd *c);
+/* Frees the records of an import (route records when routes, else rules). */
+void cmd_import_free(struct cmd_import *im, bool routes);
+/* Appends a record to an import (taking it over). */
+void cmd_import_add(struct cmd_import *im, void *rec);
 /* Appends the encoding of c to b. */
 void cmd_encode(struct buf *b, const struct cmd *c);
 /* Decodes one command from p[0..len).  Returns 0, or -1 when malformed

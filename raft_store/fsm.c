@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 
 static void set_error(struct store_result *r, int status, const char *fmt, ...)
@@ -47,7 +48,20 @@ static void apply_init(struct store *s, struct cmd *c, struct store_result *r)
     s->cluster_id = c->u.init.cluster_id;
     c->u.init.cluster_id = NULL;
     s->settings = c->u.init.settings;
+    store_tables_init(s, &c->u.init);
     store_rebuild_deadlines(s);
+}
+
+static void apply_event(struct store *s, struct cmd *c, struct store_result *r)
+{
+    struct cmd_event *e = &c->u.event;
+    struct msg *m = find_or_404(s, e->id, r);
+    if (m == NULL)
+        return;
+    events_add(s, m, EV_CUSTOM, e->name, e->source, "%s",
+               e->description ? e->description : "");
+    store_reindex(s, m); /* schedules the purge of the first event */
+    r->status = 201;
 }
 
 static void apply_node_info(struct store *s, struct cmd *c,
@@ -70,38 +84,33 @@ static void apply_settings(struct store *s, struct cmd *c,
     bool retime = s->settings.dead_letter_time_minutes !=
                       c->u.settings.dead_letter_time_minutes ||
                   s->settings.message_retention_hours !=
-                      c->u.settings.message_retention_hours;
+                      c->u.settings.message_retention_hours ||
+                  s->settings.event_ttl_days != c->u.settings.event_ttl_days;
     s->settings = c->u.settings;
     if (retime)
         store_rebuild_deadlines(s);
     r->status = 200;
 }
 
-static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
+/* Stores one new message (taking d over) and records its first events. */
+static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
+                              const char *note)
 {
-    if ((int64_t)s->by_status[MSG_PENDING] >= s->settings.max_pending_messages) {
-        set_error(r, 503,
-                  "Too many pending messages (max_pending_messages %" PRId64
-                  " reached); retry later",
-                  s->settings.max_pending_messages);
-        return;
-    }
-    if (c->u.create.dest_smsc == NULL && s->settings.reject_unrouted) {
-        set_error(r, 422, "No route found");
-        return;
-    }
     struct msg *m = xcalloc(1, sizeof *m);
     m->id = s->next_id++;
-    m->d = c->u.create;
-    msg_data_init(&c->u.create);
-    struct msg_data *d = &m->d;
+    m->d = *d;
+    msg_data_init(d);
+    d = &m->d;
     d->inserted_at = d->updated_at = s->clock;
     if (d->send_time == TIME_NULL)
         d->send_time = s->clock;
     if (d->expires == TIME_NULL)
         d->expires = s->clock + 24 * 3600 * 1000LL;
-    if (d->status >= MSG_STATUS_COUNT)
-        d->status = MSG_PENDING;
+    d->status = action == ACT_DROP ? MSG_DROPPED
+              : action == ACT_AUTO_REPLY ? MSG_DELIVERED
+                                         : MSG_PENDING;
+    if (d->status == MSG_DELIVERED)
+        d->deliver_time = s->clock;
     d->delivery_attempts = 0;
     m->lease_until = TIME_NULL;
     store_set_deliver_after(s, m, d->deliver_after);
@@ -110,14 +119,79 @@ static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
         d->deadletter = true;
     }
     m->final_at = d->status == MSG_PENDING ? TIME_NULL : s->clock;
+    events_add(s, m, EV_INSERTED, NULL, NULL, "Message from %s to %s via %s",
+               d->source_msisdn ? d->source_msisdn : "-",
+               d->destination_msisdn ? d->destination_msisdn : "-",
+               d->source_smsc ? d->source_smsc : "-");
+    if (note != NULL)
+        events_add(s, m, EV_TRANSLATED, NULL, NULL, "%s", note);
+    switch (action) {
+    case ACT_FORWARD:
+        events_add(s, m, EV_ROUTED, NULL, NULL, "Routed to %s by route_id=%lld",
+                   d->dest_smsc ? d->dest_smsc : "-", (long long)d->route_id);
+        break;
+    case ACT_CLIENT_DEST:
+        events_add(s, m, EV_ROUTED, NULL, NULL,
+                   "Routed to %s (dest_smsc given by the client)",
+                   d->dest_smsc ? d->dest_smsc : "-");
+        break;
+    case ACT_DROP:
+        events_add(s, m, EV_DROPPED, NULL, NULL, "Dropped by route_id=%lld",
+                   (long long)d->route_id);
+        break;
+    case ACT_AUTO_REPLY:
+        break; /* recorded with the reply's id below */
+    default:
+        events_add(s, m, EV_ROUTING_FAILED, NULL, NULL,
+                   "No route matched; waiting unrouted");
+        break;
+    }
+    if (d->status == MSG_EXPIRED)
+        events_add(s, m, EV_DEAD_LETTER, NULL, NULL,
+                   "Expired on arrival (expires is in the past)");
     store_insert(s, m);
+    return m;
+}
+
+static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
+{
+    struct cmd_create *cr = &c->u.create;
+    if ((int64_t)s->by_status[MSG_PENDING] >=
+        s->settings.max_pending_messages) {
+        set_error(r, 503,
+                  "Too many pending messages (max_pending_messages %" PRId64
+                  " reached); retry later",
+                  s->settings.max_pending_messages);
+        return;
+    }
+    if (cr->action == ACT_UNROUTED && s->settings.reject_unrouted) {
+        set_error(r, 422, "No route found");
+        return;
+    }
+    struct msg *m = insert_new(s, &cr->m, cr->action, cr->xlat_note);
     r->status = 201;
     r->id = m->id;
+    if (cr->action == ACT_AUTO_REPLY && cr->reply == NULL)
+        events_add(s, m, EV_CUSTOM, "auto_reply_skipped", NULL,
+                   "route_id=%lld: the sender %s cannot be answered",
+                   (long long)m->d.route_id,
+                   m->d.source_msisdn ? m->d.source_msisdn : "-");
+    if (cr->reply == NULL)
+        return;
+    int64_t route_id = m->d.route_id;
+    struct msg *reply = insert_new(s, cr->reply, cr->reply_action, NULL);
+    r->id2 = reply->id;
+    events_add(s, m, EV_AUTO_REPLY, NULL, NULL,
+               "Auto-reply message id=%lld sent by route_id=%lld",
+               (long long)reply->id, (long long)route_id);
+    events_add(s, m, EV_DELIVERED, NULL, NULL, "Answered by auto-reply");
 }
 
 static void deliver(struct store *s, struct msg *m, int64_t when)
 {
     store_set_status(s, m, MSG_DELIVERED);
+    events_add(s, m, EV_DELIVERED, NULL, NULL, "Delivered via %s",
+               m->d.dest_smsc ? m->d.dest_smsc : "-");
     m->d.deliver_time = when != TIME_NULL ? when : s->clock;
     if (s->settings.delete_message_body_after_delivery) {
         free(m->d.message_body);
@@ -146,6 +220,23 @@ static bool patch_check(struct store *s, const struct msg *m,
         }
     }
     return true;
+}
+
+/* A status change by PATCH, with its event. */
+static void set_status_event(struct store *s, struct msg *m, int to)
+{
+    static const int codes[MSG_STATUS_COUNT] = {
+        [MSG_FAILED] = EV_FAILED, [MSG_EXPIRED] = EV_DEAD_LETTER,
+        [MSG_DROPPED] = EV_DROPPED, [MSG_REJECTED] = EV_FAILED,
+    };
+    const char *from = msg_status_name(m->d.status);
+    store_set_status(s, m, to);
+    if (to == MSG_PENDING)
+        events_add(s, m, EV_CUSTOM, "message_requeued", NULL,
+                   "Requeued from %s", from);
+    else
+        events_add(s, m, codes[to], NULL, NULL, "Status set to %s",
+                   msg_status_name(to));
 }
 
 static void replace_str(char **dst, char **src)
@@ -184,7 +275,7 @@ static void apply_patch(struct store *s, struct cmd *c, struct store_result *r)
             deliver(s, m, p->mask & PATCH_DELIVER_TIME ? p->set.deliver_time
                                                        : TIME_NULL);
         else
-            store_set_status(s, m, p->set.status);
+            set_status_event(s, m, p->set.status);
     }
     d->updated_at = s->clock;
     store_reindex(s, m);
@@ -212,9 +303,19 @@ static void apply_retry(struct store *s, struct cmd *c, struct store_result *r)
                             s->clock + msg_backoff_ms(d->delivery_attempts));
     d->updated_at = s->clock;
     m->lease_until = TIME_NULL;
+    char name[48], when[TIMEFMT_LEN];
+    snprintf(name, sizeof name, "delivery_attempt_%d", d->delivery_attempts);
+    time_format(d->deliver_after, when);
+    events_add(s, m, EV_CUSTOM, name, NULL,
+               "Delivery attempt %d failed; next attempt after %s",
+               d->delivery_attempts, when);
     int64_t max = s->settings.max_delivery_attempts;
-    if (max > 0 && d->delivery_attempts >= max)
+    if (max > 0 && d->delivery_attempts >= max) {
         store_set_status(s, m, MSG_FAILED);
+        events_add(s, m, EV_FAILED, NULL, NULL,
+                   "Failed after %d delivery attempts (max_delivery_attempts)",
+                   d->delivery_attempts);
+    }
     store_reindex(s, m);
     r->status = 200;
 }
@@ -237,8 +338,10 @@ static void apply_delete(struct store *s, struct cmd *c, struct store_result *r)
     struct msg *m = find_or_404(s, c->u.id, r);
     if (m == NULL)
         return;
-    if (m->d.status == MSG_PENDING)
+    if (m->d.status == MSG_PENDING) {
         store_set_status(s, m, MSG_DROPPED);
+        events_add(s, m, EV_DROPPED, NULL, NULL, "Deleted while pending");
+    }
     store_remove(s, m);
     r->status = 204;
 }
@@ -277,6 +380,15 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_MSG_DELIVERED: apply_delivered(s, c, r); break;
     case CMD_MSG_DELETE: apply_delete(s, c, r); break;
     case CMD_MSG_LEASE: apply_lease(s, c, r); break;
+    case CMD_EVENT_ADD: apply_event(s, c, r); break;
+    case CMD_ROUTE_PUT:
+    case CMD_ROUTE_DELETE:
+    case CMD_ROUTE_IMPORT:
+    case CMD_RULE_PUT:
+    case CMD_RULE_DELETE:
+    case CMD_RULE_IMPORT: fsm_apply_table_cmd(s, c, r); break;
+    case CMD_LOC_PUT:
+    case CMD_LOC_DELETE: fsm_apply_loc_cmd(s, c, r); break;
     default: set_error(r, 400, "Unknown command"); break;
     }
 }
@@ -296,7 +408,9 @@ static void apply_one(struct store *s, struct cmd *c, struct store_result *r)
             return;
         }
     }
+    s->cur_node = c->node;
     fsm_apply_cmd(s, c, r);
+    s->cur_node = NULL;
     if (c->key_kind != KEY_NONE && c->type != CMD_MSG_LEASE)
         dedupe_add(s, h, c->key_kind, r);
 }

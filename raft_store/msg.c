@@ -100,6 +100,8 @@ void msg_data_encode(struct buf *b, const struct msg_data *d)
     buf_put_svar(b, d->message_parts);
     buf_put_svar(b, d->message_part_number);
     buf_put_svar(b, d->delivery_attempts);
+    buf_put_svar(b, d->route_id);
+    buf_put_u8(b, d->charged);
     buf_put_u8(b, d->status);
     buf_put_u8(b, d->source_type);
     buf_put_u8(b, d->charset);
@@ -135,6 +137,8 @@ int msg_data_decode(struct rd *r, struct msg_data *d)
     d->message_parts = rd_i32(r);
     d->message_part_number = rd_i32(r);
     d->delivery_attempts = rd_i32(r);
+    d->route_id = rd_svar(r);
+    d->charged = rd_u8(r);
     d->status = rd_u8(r);
     d->source_type = rd_u8(r);
     d->charset = rd_u8(r);
@@ -143,6 +147,7 @@ int msg_data_decode(struct rd *r, struct msg_data *d)
     msg_set_flags(d, flags);
     if (r->err || d->status >= MSG_STATUS_COUNT ||
         d->source_type >= SRC_TYPE_COUNT || d->charset > 3 || (flags & 0x80) ||
+        d->route_id < 0 || d->charged > 2 ||
         (d->tp_dcs_message_class > 3 &&
          d->tp_dcs_message_class != MSG_CLASS_NONE)) {
         r->err = -1;

@@ -58,6 +58,7 @@ struct msg_data {
     int64_t inserted_at;
     int64_t updated_at;
     int64_t status_report_for;   /* 0 = null */
+    int64_t route_id;            /* the route that chose dest_smsc, 0 = none */
     int32_t message_parts;
     int32_t message_part_number;
     int32_t delivery_attempts;
@@ -65,6 +66,8 @@ struct msg_data {
     uint8_t source_type;         /* enum msg_source_type */
     uint8_t charset;             /* enum sms_charset */
     uint8_t tp_dcs_message_class; /* 0..3, or MSG_CLASS_NONE */
+    uint8_t charged;             /* the route's charged: 0 default, 1 yes,
+                                  * 2 no (for the charging step) */
     bool deadletter;
     bool charge_failed;
     bool status_report_requested;

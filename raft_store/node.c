@@ -184,10 +184,16 @@ static void on_leader(struct node *n)
         hex_id(id, sizeof id);
         c.u.init.cluster_id = xstrdup(id);
         c.u.init.settings = n->cfg->settings;
+        c.u.init.routes = n->init_routes;   /* lent for the encoding */
+        c.u.init.rules = n->init_rules;
+        c.node = xstrdup(n->name);
         propose_cmd(n, &c);
+        memset(&c.u.init.routes, 0, sizeof c.u.init.routes);
+        memset(&c.u.init.rules, 0, sizeof c.u.init.rules);
         cmd_free(&c);
     }
     cmd_init(&c, CMD_NODE_INFO);
+    c.node = xstrdup(n->name);
     c.u.node_info.name = xstrdup(n->name);
     c.u.node_info.api_url = xstrdup(n->api_url);
     c.u.node_info.raft_address = xstrdup(n->address);
@@ -284,6 +290,7 @@ static void tick_cb(uv_timer_t *h)
         return;
     struct cmd c;
     cmd_init(&c, CMD_TICK);
+    c.node = xstrdup(n->name);
     propose_cmd(n, &c);
     cmd_free(&c);
     commit_pump(n);
@@ -394,6 +401,8 @@ void node_stop(struct node *n)
     if (n->loop_inited)
         uv_loop_close(&n->loop);
     hmap_u64_free(&n->inflight);
+    cmd_import_free(&n->init_routes, true);
+    cmd_import_free(&n->init_rules, false);
     free(n->waiters);
     free(n->name);
     free(n->address);
@@ -402,6 +411,17 @@ void node_stop(struct node *n)
     pthread_mutex_destroy(&n->qlock);
     pthread_mutex_destroy(&n->slock);
     free(n);
+}
+
+void node_set_initial_tables(struct node *n, struct cmd_import *routes,
+                             struct cmd_import *rules)
+{
+    cmd_import_free(&n->init_routes, true);
+    cmd_import_free(&n->init_rules, false);
+    n->init_routes = *routes;
+    n->init_rules = *rules;
+    memset(routes, 0, sizeof *routes);
+    memset(rules, 0, sizeof *rules);
 }
 
 static void submit(struct node *n, struct sub *s)

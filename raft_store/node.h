@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "raft_store/cmd.h"
+
 #include "raft_store/store.h"
 
 struct config;
@@ -73,6 +75,11 @@ struct node_status {
 struct node *node_new(const struct config *cfg, struct store *store,
                       bool bootstrap, const char *api_url, char *err,
                       size_t errlen);
+/* Hands the node the initial sms_routes and translation_rules (records,
+ * taken over) that its `init` carries if it is the cluster's first leader.
+ * Main thread, before node_start. */
+void node_set_initial_tables(struct node *n, struct cmd_import *routes,
+                             struct cmd_import *rules);
 /* Starts raft and the raft thread.  Returns 0, or -1 with err set. */
 int node_start(struct node *n, char *err, size_t errlen);
 /* Stops the raft thread (completing every pending call with

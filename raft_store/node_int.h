@@ -88,6 +88,8 @@ struct node {
     int last_state;
     bool closing;
     bool announced;                  /* init / node_info proposed as leader */
+    struct cmd_import init_routes;   /* the config's tables, for init */
+    struct cmd_import init_rules;
 
     pthread_mutex_t slock;
     struct node_status status;       /* guarded by slock */

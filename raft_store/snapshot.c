@@ -2,8 +2,13 @@
  *
  *   snapshot := magic u32le "SMSS" | version u32le | cluster_id str |
  *               settings | clock svar | tick svar | next_id svar |
- *               applied_index uvar | nodes | messages | request_ids
- *   message  := id | due_at | lease_until | final_at (svars) | msg_data
+ *               applied_index uvar | nodes | messages | request_ids |
+ *               routes | rules | locations
+ *   message  := id | due_at | lease_until | final_at (svars) | msg_data |
+ *               events (events.c)
+ *   routes   := next_route_id svar | count uvar | route_rec*   (tables.h)
+ *   rules    := next_rule_id svar | count uvar | xlat_rule_rec*
+ *   locations:= next_loc_id svar | count uvar | location_rec*
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them
  * on restore, which yields the same fetchable set as the replica that wrote
@@ -20,7 +25,7 @@
 #include "common/xalloc.h"
 
 #define SNAP_MAGIC 0x53534d53u /* "SMSS" */
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 #define SNAP_MAX_NODES 1024
 
 static void put_nodes(struct buf *b, const struct store *s)
@@ -55,6 +60,22 @@ static void put_fifo(struct buf *b, const struct dedupe_fifo *f)
     }
 }
 
+static void put_tables(struct buf *b, const struct store *s)
+{
+    buf_put_svar(b, s->next_route_id);
+    buf_put_uvar(b, s->routes.n);
+    for (size_t i = 0; i < s->routes.n; i++)
+        route_rec_encode(b, s->routes.v[i]);
+    buf_put_svar(b, s->next_rule_id);
+    buf_put_uvar(b, s->rules.n);
+    for (size_t i = 0; i < s->rules.n; i++)
+        xlat_rule_rec_encode(b, s->rules.v[i]);
+    buf_put_svar(b, s->next_loc_id);
+    buf_put_uvar(b, s->locs.count);
+    for (struct rb_node *n = rb_first(&s->locs); n; n = rb_next(n))
+        location_rec_encode(b, &rb_entry(n, struct loc, by_id)->r);
+}
+
 void store_snapshot(const struct store *s, struct buf *b)
 {
     buf_put_u32le(b, SNAP_MAGIC);
@@ -77,9 +98,11 @@ void store_snapshot(const struct store *s, struct buf *b)
         buf_put_svar(b, m->lease_until);
         buf_put_svar(b, m->final_at);
         msg_data_encode(b, &m->d);
+        events_encode(b, m);
     }
     put_fifo(b, &s->fifo_client);
     put_fifo(b, &s->fifo_node);
+    put_tables(b, s);
 }
 
 static int get_nodes(struct rd *r, struct store *t)
@@ -115,6 +138,11 @@ static int get_messages(struct rd *r, struct store *t)
             free(m);
             return -1;
         }
+        if (events_decode(r, m) != 0) {
+            msg_data_free(&m->d);
+            free(m);
+            return -1;
+        }
         last = m->id;
         m->lease_until = m->d.status == MSG_PENDING ? lease : TIME_NULL;
         m->final_at = m->d.status == MSG_PENDING ? TIME_NULL : final_at;
@@ -147,6 +175,66 @@ static int get_fifo(struct rd *r, struct store *t, int kind)
     return r->err;
 }
 
+/* Reads one table of routes or rules into vec, ids strictly increasing
+ * and below next_id. */
+static int get_table(struct rd *r, struct rec_vec *vec, int64_t *next_id,
+                     bool routes)
+{
+    *next_id = rd_svar(r);
+    uint64_t n = rd_uvar_max(r, CMD_MAX_IMPORT);
+    int64_t last = 0;
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        void *rec;
+        int rc;
+        if (routes) {
+            rec = xcalloc(1, sizeof(struct route_rec));
+            rc = route_rec_decode(r, rec);
+        } else {
+            rec = xcalloc(1, sizeof(struct xlat_rule_rec));
+            rc = xlat_rule_rec_decode(r, rec);
+        }
+        int64_t id = rc == 0 ? *(const int64_t *)rec : 0;
+        if (rc == 0 && (id <= last || id >= *next_id)) {
+            if (routes)
+                route_rec_free(rec);
+            else
+                xlat_rule_rec_free(rec);
+            rc = -1;
+        }
+        if (rc != 0) {
+            free(rec);
+            return -1;
+        }
+        last = id;
+        rec_vec_put(vec, rec);
+    }
+    return r->err;
+}
+
+static int get_locations(struct rd *r, struct store *t)
+{
+    t->next_loc_id = rd_svar(r);
+    uint64_t n = rd_uvar(r);
+    int64_t last = 0;
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        struct loc *l = xcalloc(1, sizeof *l);
+        if (location_rec_decode(r, &l->r) != 0) {
+            free(l);
+            return -1;
+        }
+        if (l->r.id <= last || l->r.id >= t->next_loc_id ||
+            l->r.msisdn == NULL ||
+            (l->r.imsi && hmap_str_get(&t->locs_by_imsi, l->r.imsi))) {
+            location_rec_free(&l->r);
+            free(l);
+            return -1;
+        }
+        last = l->r.id;
+        loc_insert(t, l);
+    }
+    return r->err;
+}
+
 static int load(struct store *t, const uint8_t *p, size_t len)
 {
     struct rd r;
@@ -162,7 +250,10 @@ static int load(struct store *t, const uint8_t *p, size_t len)
     if (r.err || t->next_id < 1 || t->tick > t->clock)
         return -1;
     if (get_nodes(&r, t) || get_messages(&r, t) ||
-        get_fifo(&r, t, KEY_CLIENT) || get_fifo(&r, t, KEY_NODE))
+        get_fifo(&r, t, KEY_CLIENT) || get_fifo(&r, t, KEY_NODE) ||
+        get_table(&r, &t->routes, &t->next_route_id, true) ||
+        get_table(&r, &t->rules, &t->next_rule_id, false) ||
+        get_locations(&r, t))
         return -1;
     return rd_done(&r) ? 0 : -1;
 }

@@ -60,8 +60,14 @@ struct store *store_new(void)
     rb_init(&s->unrouted->ready);
     hmap_u64_init(&s->request_ids);
     hmap_str_init(&s->nodes);
+    rb_init(&s->locs);
+    hmap_str_init(&s->locs_by_imsi);
+    hmap_str_init(&s->subs);
+    hmap_str_init(&s->locqs);
     store_settings_defaults(&s->settings);
     s->next_id = 1;
+    s->next_route_id = s->next_rule_id = s->next_loc_id = 1;
+    store_tables_clear(s);
     return s;
 }
 
@@ -70,6 +76,8 @@ void store_clear(struct store *s)
     struct rb_node *n;
     while ((n = rb_first(&s->by_id)) != NULL)
         store_remove(s, rb_entry(n, struct msg, by_id));
+    store_locations_clear(s);
+    store_tables_clear(s);
     size_t pos = 0;
     const char *key;
     void *val;
@@ -106,6 +114,11 @@ void store_free(struct store *s)
     store_clear(s);
     hmap_str_free(&s->queues);
     hmap_str_free(&s->nodes);
+    hmap_str_free(&s->locs_by_imsi);
+    hmap_str_free(&s->subs);
+    hmap_str_free(&s->locqs);
+    free(s->routes.v);
+    free(s->rules.v);
     hmap_u64_free(&s->request_ids);
     free(s->unrouted->name);
     free(s->unrouted);
@@ -170,6 +183,8 @@ static void queue_unlink(struct store *s, struct msg *m)
 {
     if (m->queue == NULL)
         return;
+    if (m->queue == s->unrouted)
+        loc_msg_unlink(s, m);
     rb_erase(&m->queue->ready, &m->by_queue);
     m->queue = NULL;
     s->n_ready--;
@@ -186,6 +201,8 @@ void store_reindex(struct store *s, struct msg *m)
             rb_insert(&want->ready, &m->by_queue, cmp_by_queue);
             m->queue = want;
             s->n_ready++;
+            if (want == s->unrouted)
+                loc_msg_link(s, m);
         }
     }
     const struct msg_data *d = &m->d;
@@ -205,11 +222,17 @@ void store_reindex(struct store *s, struct msg *m)
                        m->final_at +
                            s->settings.message_retention_hours * 3600000);
     }
+    int64_t oldest = events_oldest(m);
+    if (oldest != TIME_NULL)
+        store_schedule(s, m, DL_EVENTS,
+                       oldest + s->settings.event_ttl_days * 86400000LL);
 }
 
 void store_insert(struct store *s, struct msg *m)
 {
     m->queue = NULL;
+    m->sub = NULL;
+    m->locq = NULL;
     for (int k = 0; k < DL_KIND_COUNT; k++)
         m->dl_pushed[k] = TIME_NULL;
     rb_insert(&s->by_id, &m->by_id, cmp_by_id);
@@ -227,6 +250,7 @@ void store_remove(struct store *s, struct msg *m)
     s->by_status[m->d.status]--;
     rb_erase(&s->by_id, &m->by_id);
     msg_data_free(&m->d);
+    events_free(m);
     free(m);
 }
 
@@ -286,28 +310,43 @@ size_t store_list(const struct store *s, const struct msg_filter *f,
     return n;
 }
 
-static const struct msg *queue_msg(const struct rb_node *n)
+/* One sorted source of a queue fetch: a tree and the member linking it. */
+struct fetch_src {
+    struct rb_node *at;
+    size_t off;   /* offsetof(struct msg, by_queue or by_locq) */
+};
+
+static const struct msg *src_msg(const struct fetch_src *f)
 {
-    return n ? rb_entry(n, struct msg, by_queue) : NULL;
+    return f->at ? (const struct msg *)(const void *)((const char *)f->at -
+                                                      f->off)
+                 : NULL;
 }
 
+/* The queue fetch merges, oldest first, the messages routed to smsc with
+ * either every unrouted one or (without unrouted) those whose destination
+ * is located at smsc — a subset of the unrouted queue. */
 size_t store_fetch(const struct store *s, const char *smsc,
                    bool include_unrouted, size_t limit,
                    const struct msg **out)
 {
     const struct store_queue *q = hmap_str_get(&s->queues, smsc);
-    struct rb_node *a = q ? rb_first(&q->ready) : NULL;
-    struct rb_node *b = include_unrouted ? rb_first(&s->unrouted->ready) : NULL;
+    struct fetch_src a = {q ? rb_first(&q->ready) : NULL,
+                          offsetof(struct msg, by_queue)};
+    struct fetch_src b = {include_unrouted ? rb_first(&s->unrouted->ready)
+                                           : store_locq_first(s, smsc),
+                          include_unrouted ? offsetof(struct msg, by_queue)
+                                           : offsetof(struct msg, by_locq)};
     size_t n = 0;
-    while (n < limit && (a || b)) {
-        const struct msg *ma = queue_msg(a), *mb = queue_msg(b);
+    while (n < limit && (a.at || b.at)) {
+        const struct msg *ma = src_msg(&a), *mb = src_msg(&b);
         const struct msg *m;
         if (mb == NULL || (ma && ma->id < mb->id)) {
             m = ma;
-            a = rb_next(a);
+            a.at = rb_next(a.at);
         } else {
             m = mb;
-            b = rb_next(b);
+            b.at = rb_next(b.at);
         }
         if (msg_ready(s, m))
             out[n++] = m;
@@ -345,6 +384,9 @@ void store_get_counts(const struct store *s, struct store_counts *c)
     c->ready = s->n_ready;
     c->request_ids = s->request_ids.count;
     c->deadlines = s->deadlines.n + s->wakeups.n;
+    c->routes = s->routes.n;
+    c->rules = s->rules.n;
+    c->locations = s->locs.count;
 }
 
 int64_t store_oldest_pending(const struct store *s)

@@ -29,6 +29,7 @@
 #include "common/rbtree.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
+#include "raft_store/tables.h"
 
 #define STORE_TICK_BUDGET 10000
 /* How long a request id made by a node (not a client's Idempotency-Key) is
@@ -37,6 +38,8 @@
 
 struct store;
 struct store_queue;
+struct sub;
+struct msg_events;
 
 /* A stored message.  Readers see it only under the read lock. */
 struct msg {
@@ -47,16 +50,22 @@ struct msg {
                                * when it was set) */
     int64_t lease_until;      /* TIME_NULL = not leased */
     int64_t final_at;         /* when it became final, TIME_NULL = pending */
-    int64_t dl_pushed[5];     /* deadline already queued per kind */
+    int64_t dl_pushed[6];     /* deadline already queued per kind */
     struct store_queue *queue; /* ready queue it is in, or NULL */
+    struct sub *sub;           /* unrouted: its destination's entry */
+    struct store_queue *locq;  /*   and the live location's queue */
+    struct msg_events *ev;     /* its event log, or NULL */
     struct rb_node by_id;
     struct rb_node by_queue;
     struct rb_node by_pending;
+    struct rb_node by_sub;
+    struct rb_node by_locq;
 };
 
 struct store_result {
     int status;          /* HTTP-style: 200, 201, 204, 404, 409, 503; 0 = n/a */
-    int64_t id;          /* the message concerned */
+    int64_t id;          /* the message or record concerned; import: count */
+    int64_t id2;         /* auto-reply: the reply's id */
     char detail[160];    /* error detail when status >= 400 */
     int64_t *ids;        /* lease: the claimed ids (owned) */
     uint32_t n_ids;
@@ -76,6 +85,9 @@ struct store_counts {
     uint64_t ready;            /* fetchable now */
     uint64_t request_ids;      /* remembered request ids */
     uint64_t deadlines;        /* deadline heap size */
+    uint64_t routes;
+    uint64_t rules;
+    uint64_t locations;
 };
 
 struct msg_filter {
@@ -136,5 +148,43 @@ void store_node_infos(const struct store *s,
                       void *arg);
 /* Oldest pending message's inserted_at, or TIME_NULL. */
 int64_t store_oldest_pending(const struct store *s);
+
+/* Routes and translation rules, by id.  The version changes with every
+ * change of the table (also across a snapshot restore), so a reader can
+ * cache what it built from one. */
+uint64_t store_routes_version(const struct store *s);
+size_t store_routes(const struct store *s, const struct route_rec *const **v);
+const struct route_rec *store_route(const struct store *s, int64_t id);
+uint64_t store_rules_version(const struct store *s);
+size_t store_rules(const struct store *s,
+                   const struct xlat_rule_rec *const **v);
+const struct xlat_rule_rec *store_rule(const struct store *s, int64_t id);
+
+/* Subscriber locations. */
+const struct location_rec *store_location(const struct store *s, int64_t id);
+const struct location_rec *store_location_by_imsi(const struct store *s,
+                                                  const char *imsi);
+/* The newest live registration of an MSISDN, or NULL. */
+const struct location_rec *store_location_by_msisdn(const struct store *s,
+                                                    const char *msisdn);
+/* Locations in id order (optionally only one MSISDN's), after skipping
+ * offset; returns how many were written to out (at most limit). */
+size_t store_locations(const struct store *s, const char *msisdn,
+                       size_t offset, size_t limit,
+                       const struct location_rec **out);
+size_t store_location_count(const struct store *s);
+
+/* Events of a message, oldest first. */
+struct store_event {
+    int64_t at;                /* ms */
+    const char *name;
+    const char *description;
+    const char *source;
+};
+/* Calls fn for each event of message id; returns -1 when the message is not
+ * in the store. */
+int store_events(const struct store *s, int64_t id,
+                 void (*fn)(const struct store_event *e, void *arg),
+                 void *arg);
 
 #endif

@@ -20,7 +20,9 @@ enum dl_kind {
     DL_EXPIRES = 2,    /* expires passes */
     DL_DEADLETTER = 3, /* inserted_at + dead_letter_time passes */
     DL_RETENTION = 4,  /* final_at + retention passes: leaves the store */
-    DL_KIND_COUNT
+    DL_EVENTS = 5,     /* oldest event + event_ttl_days passes: purged */
+    DL_KIND_COUNT,
+    DL_LOC_EXPIRES = 16, /* a location's expires passes (id = location) */
 };
 
 struct dl_item {
@@ -39,6 +41,41 @@ struct dl_heap {
 struct store_queue {
     char *name;            /* dest_smsc, or "" for the unrouted queue */
     struct rb_tree ready;
+};
+
+/* A table of records whose first field is their int64 id, by id. */
+struct rec_vec {
+    void **v;
+    size_t n;
+    size_t cap;
+};
+
+/* A subscriber location and its place in the per-MSISDN list. */
+struct loc {
+    struct location_rec r;
+    struct rb_node by_id;
+    struct sub *sub;
+    struct loc *sub_next;
+    int64_t dl_pushed;     /* expiry queued, TIME_NULL = none */
+};
+
+/* Per destination MSISDN: its registrations, the queue of its live
+ * location, and the unrouted ready messages waiting for it — so a
+ * location-based fetch walks only what it returns, and a location change
+ * moves only that subscriber's messages. */
+struct sub {
+    char *msisdn;
+    struct loc *locs;
+    struct store_queue *locq;  /* live location's queue, or NULL */
+    struct rb_tree waiting;    /* unrouted ready messages, by id */
+};
+
+/* The events of one message, appended in order (see events.c). */
+struct msg_events {
+    uint32_t len;
+    uint32_t cap;
+    uint32_t count;
+    uint8_t data[];
 };
 
 struct dedupe_entry {
@@ -83,6 +120,21 @@ struct store {
     struct dedupe_fifo fifo_node;
 
     struct hmap_str nodes;         /* name -> struct store_node_info */
+
+    struct rec_vec routes;         /* struct route_rec *, by id */
+    struct rec_vec rules;          /* struct xlat_rule_rec *, by id */
+    uint64_t routes_version;       /* changes with every route change */
+    uint64_t rules_version;
+    int64_t next_route_id;
+    int64_t next_rule_id;
+
+    struct rb_tree locs;           /* struct loc, by id */
+    struct hmap_str locs_by_imsi;  /* imsi -> struct loc */
+    struct hmap_str subs;          /* msisdn -> struct sub */
+    struct hmap_str locqs;         /* location -> struct store_queue */
+    int64_t next_loc_id;
+
+    const char *cur_node;          /* event source of the command applying */
 };
 
 /* store.c */
@@ -99,6 +151,50 @@ void store_set_deliver_after(struct store *s, struct msg *m, int64_t when);
 void store_clear(struct store *s);
 struct store_node_info *store_node_put(struct store *s, const char *name);
 void store_node_info_free(struct store_node_info *n);
+
+/* events.c */
+enum event_code {
+    EV_CUSTOM = 0,
+    EV_INSERTED, EV_TRANSLATED, EV_ROUTED, EV_ROUTING_FAILED,
+    EV_CHARGING_ATTEMPTED, EV_CHARGING_FAILED, EV_DELIVERED, EV_FAILED,
+    EV_DROPPED, EV_AUTO_REPLY, EV_STATUS_REPORT, EV_DEAD_LETTER,
+    EV_CODE_COUNT
+};
+/* Appends an event stamped with the store clock and s->cur_node.  name is
+ * used for EV_CUSTOM (delivery_attempt_N is one too); source, when not
+ * NULL, replaces the node. */
+void events_add(struct store *s, struct msg *m, int code, const char *name,
+                const char *source, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void events_free(struct msg *m);
+/* Drops events older than the TTL; reschedules the purge. */
+void events_purge(struct store *s, struct msg *m);
+int64_t events_oldest(const struct msg *m); /* TIME_NULL when none */
+/* Snapshot codec of a message's events. */
+void events_encode(struct buf *b, const struct msg *m);
+int events_decode(struct rd *r, struct msg *m);
+
+/* tables.c (store side): routes and rules */
+void *rec_vec_find(const struct rec_vec *t, int64_t id);
+/* Inserts rec or replaces the one with its id; returns the one replaced. */
+void *rec_vec_put(struct rec_vec *t, void *rec);
+void *rec_vec_del(struct rec_vec *t, int64_t id);
+void store_tables_clear(struct store *s);
+/* The initial routes and rules of CMD_INIT (taken over from in). */
+void store_tables_init(struct store *s, struct cmd_init *in);
+void fsm_apply_table_cmd(struct store *s, struct cmd *c,
+                         struct store_result *r);
+
+/* locations.c */
+void loc_msg_link(struct store *s, struct msg *m);   /* joined unrouted */
+void loc_msg_unlink(struct store *s, struct msg *m); /* left unrouted */
+void loc_insert(struct store *s, struct loc *l);
+void loc_remove(struct store *s, struct loc *l);
+bool loc_expire(struct store *s, int64_t id, int64_t when);
+void store_locations_reschedule(struct store *s); /* after a rebuild */
+void store_locations_clear(struct store *s);
+void fsm_apply_loc_cmd(struct store *s, struct cmd *c, struct store_result *r);
+struct rb_node *store_locq_first(const struct store *s, const char *name);
 
 /* timers.c */
 void dl_push(struct dl_heap *h, struct dl_item it);

@@ -85,16 +85,26 @@ void store_schedule(struct store *s, struct msg *m, enum dl_kind kind,
     dl_push(h, (struct dl_item){when, m->id, (uint32_t)kind});
 }
 
-static void expire(struct store *s, struct msg *m)
+static void expire(struct store *s, struct msg *m, int kind)
 {
     store_set_status(s, m, MSG_EXPIRED);
     m->d.deadletter = true;
+    if (kind == DL_EXPIRES)
+        events_add(s, m, EV_DEAD_LETTER, NULL, NULL,
+                   "Expired undelivered; moved to dead letter");
+    else
+        events_add(s, m, EV_DEAD_LETTER, NULL, NULL,
+                   "Undelivered for dead_letter_time_minutes (%lld); moved "
+                   "to dead letter",
+                   (long long)s->settings.dead_letter_time_minutes);
     store_reindex(s, m);
 }
 
 /* Applies one due item; returns true when it was a real transition. */
 static bool run_item(struct store *s, const struct dl_item *it)
 {
+    if (it->kind == DL_LOC_EXPIRES)
+        return loc_expire(s, it->id, it->when);
     struct msg *m = store_find(s, it->id);
     if (m == NULL || m->dl_pushed[it->kind] != it->when)
         return false;
@@ -111,7 +121,12 @@ static bool run_item(struct store *s, const struct dl_item *it)
     case DL_DEADLETTER:
         if (m->d.status != MSG_PENDING || m->d.deadletter)
             return false;
-        expire(s, m);
+        expire(s, m, (int)it->kind);
+        return true;
+    case DL_EVENTS:
+        if (m->ev == NULL)
+            return false;
+        events_purge(s, m);
         return true;
     case DL_RETENTION:
         if (m->d.status == MSG_PENDING)
@@ -148,4 +163,5 @@ void store_rebuild_deadlines(struct store *s)
             m->dl_pushed[k] = TIME_NULL;
         store_reindex(s, m);
     }
+    store_locations_reschedule(s);
 }

@@ -151,6 +151,11 @@ static int run(struct config *cfg, const struct args *a)
                 cfg->data_dir);
         return EXIT_NEEDS_INTENT;
     }
+    struct cmd_import routes = {0}, rules = {0};
+    if (api_initial_tables(cfg, &routes, &rules, err, sizeof err) != 0) {
+        fprintf(stderr, "smscd: %s\n", err);
+        return 1;
+    }
     block_signals();
     struct store *store = store_new();
     char *url = api_advertise_url(cfg);
@@ -158,6 +163,10 @@ static int run(struct config *cfg, const struct args *a)
                                  sizeof err);
     int rc = 1;
     struct api *api = NULL;
+    if (node != NULL)
+        node_set_initial_tables(node, &routes, &rules);
+    cmd_import_free(&routes, true);
+    cmd_import_free(&rules, false);
     if (node == NULL || node_start(node, err, sizeof err) != 0)
         goto out;
     api = api_start(cfg, node, store, err, sizeof err);

@@ -35,7 +35,52 @@ LUA = """
 wrk.method = "POST"
 wrk.body = '%s'
 wrk.headers["Content-Type"] = "application/json"
-""" % BODY
+"""
+
+#: no dest_smsc: the message goes through translation and route selection
+ROUTED_BODY = json.dumps({
+    "source_msisdn": "5551234567", "destination_msisdn": "+447700900123",
+    "message_body": "Benchmark message", "source_smsc": "bench"})
+
+
+def routing_tables():
+    """1,000 routes and 100 translation rules shaped like a carrier's: one
+    route per country/operator prefix, a few weighted splits, filters on
+    source SMSCs; most rules are filtered to other gateways, one turns ten
+    digits into +1."""
+    routes = []
+    for i in range(1000):
+        cc = 20 + i % 80
+        r = {"called_prefix": "+%d%d" % (cc, i // 80) if i >= 80 else
+             "+%d" % cc, "dest_smsc": "gw%d" % (i % 17),
+             "priority": 50 + i % 3, "weight": 1 + i % 100}
+        if i % 9 == 0:
+            r["source_smsc"] = "partner%d" % i
+        routes.append(r)
+    routes.append({"called_prefix": "+44", "dest_smsc": "uk1", "weight": 70,
+                   "priority": 10})
+    routes.append({"called_prefix": "+44", "dest_smsc": "uk2", "weight": 30,
+                   "priority": 10})
+    rules = [{"source_smsc": "partner%d" % i, "called_match": "^0(\\d+)$",
+              "called_replace": "+%d\\1" % (30 + i), "priority": 10 + i % 50}
+             for i in range(99)]
+    rules.append({"calling_match": "^(\\d{10})$", "calling_replace": "+1\\1",
+                  "priority": 200})
+    return routes, rules
+
+
+def post_json(url, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def load_tables(url):
+    routes, rules = routing_tables()
+    post_json(url + "/api/routes/import?mode=replace", {"routes": routes})
+    post_json(url + "/api/translation_rules/import?mode=replace",
+              {"rules": rules})
 
 
 def get_json(url):
@@ -147,7 +192,10 @@ def main():
     root = tempfile.mkdtemp(prefix="smsc-bench-")
     script = os.path.join(root, "post.lua")
     with open(script, "w") as f:
-        f.write(LUA)
+        f.write(LUA % BODY)
+    routed = os.path.join(root, "routed.lua")
+    with open(routed, "w") as f:
+        f.write(LUA % ROUTED_BODY)
     table = []
     print("smsc benchmark: %d connections, %d s per scenario, data in %s" %
           (args.connections, args.seconds, root))
@@ -164,6 +212,11 @@ def main():
             scenario(table, "%d node%s: create_async (leader)" %
                      (n, "s" if n > 1 else ""), [leader.url],
                      "/api/messages/create_async", script, args)
+            if n == 1:
+                load_tables(leader.url)
+                scenario(table, "1 node: sync create, translated + routed "
+                         "(1,000 routes, 100 rules)", [leader.url],
+                         "/api/messages", routed, args)
         finally:
             for nd in nodes:
                 nd.stop()

@@ -342,6 +342,14 @@ class Node:
     def write_config(self):
         self.config_path.write_text(json.dumps(self.config, indent=2))
 
+    def run_expecting_exit(self, bootstrap=False):
+        """Runs this node's smscd to completion (a start-up that must
+        fail); returns the CompletedProcess."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
+        args = ["--config", str(self.config_path)]
+        return run_smscd(args + (["--bootstrap"] if bootstrap else []))
+
     # -- process control
 
     @property

@@ -29,6 +29,8 @@ static int parse(const char *text, struct msg_data *d, char *err, size_t len)
     assert_non_null(j);
     int st = msg_from_json(j, d, err, len);
     json_decref(j);
+    if (st == 0 && (st = msg_check_numbers(d, err, len)) != 0)
+        msg_data_free(d);
     return st;
 }
 

@@ -1,66 +1,15 @@
 /* Unit tests of the replicated state machine: command codec, group-commit
  * entries, message lifecycle, timed transitions, request-id dedupe and
  * snapshot round trips — all through the public store/cmd interfaces. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/store_fixture.h"
 
-#include <cmocka.h>
+#define TO "+447700900000"
 
-#include "raft_store/cmd.h"
-#include "raft_store/store.h"
-
-#define MIN (60 * 1000LL)
-#define T0 1700000000000LL
-
-static uint64_t next_index;
-
-/* Applies one entry of the given commands at time now. */
-static struct store_result *apply(struct store *s, int64_t now,
-                                  struct cmd *cmds, uint32_t n)
+/* A client's message to TO for dest (NULL: unrouted), under request id
+ * key when not NULL; the caller owns it. */
+static struct cmd client_cmd(const char *dest, const char *key)
 {
-    struct buf e, c;
-    buf_init(&e);
-    buf_init(&c);
-    cmd_batch_begin(&e);
-    for (uint32_t i = 0; i < n; i++) {
-        buf_reset(&c);
-        cmd_encode(&c, &cmds[i]);
-        cmd_batch_add(&e, c.data, c.len);
-    }
-    cmd_batch_end(&e, n, now, 7, 1);
-    assert_int_equal(e.len % 8, 0);
-    uint32_t got = 0;
-    struct store_result *r = store_apply_entry(s, ++next_index, e.data, e.len,
-                                               &got);
-    assert_int_equal(got, n);
-    buf_free(&e);
-    buf_free(&c);
-    return r;
-}
-
-static struct store_result one(struct store *s, int64_t now, struct cmd *c)
-{
-    struct store_result *r = apply(s, now, c, 1);
-    struct store_result out = r[0];
-    r[0].ids = NULL;
-    store_results_free(r, 1);
-    cmd_free(c);
-    return out;
-}
-
-static struct cmd create_cmd(const char *dest, const char *key)
-{
-    struct cmd c;
-    cmd_init(&c, CMD_MSG_CREATE);
-    c.u.create.source_msisdn = strdup("+15551234567");
-    c.u.create.destination_msisdn = strdup("+447700900000");
-    c.u.create.message_body = strdup("Hello World");
-    c.u.create.source_smsc = strdup("api_client");
-    c.u.create.dest_smsc = dest ? strdup(dest) : NULL;
+    struct cmd c = create_cmd(TO, dest, dest ? ACT_CLIENT_DEST : ACT_UNROUTED);
     if (key) {
         c.key_kind = KEY_CLIENT;
         c.request_id = strdup(key);
@@ -68,51 +17,31 @@ static struct cmd create_cmd(const char *dest, const char *key)
     return c;
 }
 
-static int64_t create(struct store *s, int64_t now, const char *dest)
+/* A client's message to TO for dest (NULL: unrouted); returns its id. */
+static int64_t client_create(struct store *s, int64_t now, const char *dest)
 {
-    struct cmd c = create_cmd(dest, NULL);
-    struct store_result r = one(s, now, &c);
-    assert_int_equal(r.status, 201);
-    return r.id;
-}
-
-static void tick(struct store *s, int64_t now)
-{
-    struct cmd c;
-    cmd_init(&c, CMD_TICK);
-    one(s, now, &c);
-}
-
-static int status_of(struct store *s, int64_t id)
-{
-    const struct msg *m = store_get(s, id);
-    return m ? m->d.status : -1;
-}
-
-static size_t fetch(struct store *s, const char *smsc, bool unrouted)
-{
-    const struct msg *v[100];
-    return store_fetch(s, smsc, unrouted, 100, v);
+    struct cmd c = client_cmd(dest, NULL);
+    return create_ok(s, now, &c);
 }
 
 static void test_codec_round_trip(void **state)
 {
     (void)state;
-    struct cmd c = create_cmd("gw", "key-1");
-    c.u.create.expires = T0 + 5;
-    c.u.create.tp_dcs_message_class = 2;
-    c.u.create.status_report_requested = true;
+    struct cmd c = client_cmd("gw", "key-1");
+    c.u.create.m.expires = T0 + 5;
+    c.u.create.m.tp_dcs_message_class = 2;
+    c.u.create.m.status_report_requested = true;
     struct buf b;
     buf_init(&b);
     cmd_encode(&b, &c);
     struct cmd d;
     assert_int_equal(cmd_decode(b.data, b.len, &d), 0);
     assert_string_equal(d.request_id, "key-1");
-    assert_string_equal(d.u.create.dest_smsc, "gw");
-    assert_int_equal(d.u.create.expires, T0 + 5);
-    assert_int_equal(d.u.create.tp_dcs_message_class, 2);
-    assert_true(d.u.create.status_report_requested);
-    assert_null(d.u.create.source_imsi);
+    assert_string_equal(d.u.create.m.dest_smsc, "gw");
+    assert_int_equal(d.u.create.m.expires, T0 + 5);
+    assert_int_equal(d.u.create.m.tp_dcs_message_class, 2);
+    assert_true(d.u.create.m.status_report_requested);
+    assert_null(d.u.create.m.source_imsi);
     cmd_free(&d);
     /* every truncation and a trailing byte are rejected */
     for (size_t n = 0; n < b.len; n++)
@@ -151,7 +80,7 @@ static void test_ids_and_defaults(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    int64_t a = create(s, T0, "gw"), b = create(s, T0 + 1, "gw");
+    int64_t a = client_create(s, T0, "gw"), b = client_create(s, T0 + 1, "gw");
     assert_int_equal(a, 1);
     assert_int_equal(b, 2);
     const struct msg *m = store_get(s, a);
@@ -159,7 +88,7 @@ static void test_ids_and_defaults(void **state)
     assert_int_equal(m->d.expires, T0 + 24 * 60 * MIN);
     assert_int_equal(m->d.status, MSG_PENDING);
     /* the clock never runs backwards across entries */
-    int64_t c = create(s, T0 - 5000, "gw");
+    int64_t c = client_create(s, T0 - 5000, "gw");
     assert_int_equal(store_get(s, c)->d.inserted_at, T0 + 1);
     store_free(s);
 }
@@ -168,10 +97,10 @@ static void test_queue_fetch(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    create(s, T0, "gw1");
-    create(s, T0, NULL);
-    create(s, T0, "gw2");
-    create(s, T0, "gw1");
+    client_create(s, T0, "gw1");
+    client_create(s, T0, NULL);
+    client_create(s, T0, "gw2");
+    client_create(s, T0, "gw1");
     assert_int_equal(fetch(s, "gw1", false), 2);
     assert_int_equal(fetch(s, "gw1", true), 3);
     const struct msg *v[10];
@@ -185,7 +114,7 @@ static void test_retry_backoff_and_tick(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    int64_t id = create(s, T0, "gw");
+    int64_t id = client_create(s, T0, "gw");
     struct cmd c;
     cmd_init(&c, CMD_MSG_RETRY);
     c.u.id = id;
@@ -206,7 +135,7 @@ static void test_transitions(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    int64_t id = create(s, T0, "gw");
+    int64_t id = client_create(s, T0, "gw");
     struct cmd c;
     cmd_init(&c, CMD_MSG_DELIVERED);
     c.u.delivered.id = id;
@@ -250,7 +179,7 @@ static void test_max_attempts_fails(void **state)
     cmd_init(&c, CMD_SETTINGS);
     c.u.settings.max_delivery_attempts = 2;
     one(s, T0, &c);
-    int64_t id = create(s, T0, "gw");
+    int64_t id = client_create(s, T0, "gw");
     for (int i = 0; i < 2; i++) {
         cmd_init(&c, CMD_MSG_RETRY);
         c.u.id = id;
@@ -264,10 +193,10 @@ static void test_expiry_deadletter_retention(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    struct cmd c = create_cmd("gw", NULL);
-    c.u.create.expires = T0 + 10 * MIN;
+    struct cmd c = client_cmd("gw", NULL);
+    c.u.create.m.expires = T0 + 10 * MIN;
     int64_t a = one(s, T0, &c).id;
-    int64_t b = create(s, T0, "gw"); /* dead letter after 1440 min */
+    int64_t b = client_create(s, T0, "gw"); /* dead letter after 1440 min */
     tick(s, T0 + 10 * MIN);
     assert_int_equal(status_of(s, a), MSG_EXPIRED);
     assert_true(store_get(s, a)->d.deadletter);
@@ -288,8 +217,8 @@ static void test_tick_budget(void **state)
     int n = STORE_TICK_BUDGET + 500;
     struct cmd *cmds = calloc((size_t)n, sizeof *cmds);
     for (int i = 0; i < n; i++) {
-        cmds[i] = create_cmd("gw", NULL);
-        cmds[i].u.create.expires = T0 + MIN;
+        cmds[i] = client_cmd("gw", NULL);
+        cmds[i].u.create.m.expires = T0 + MIN;
     }
     store_results_free(apply(s, T0, cmds, (uint32_t)n), (uint32_t)n);
     for (int i = 0; i < n; i++)
@@ -309,20 +238,20 @@ static void test_dedupe(void **state)
 {
     (void)state;
     struct store *s = store_new();
-    struct cmd c = create_cmd("gw", "same-key");
+    struct cmd c = client_cmd("gw", "same-key");
     struct store_result r1 = one(s, T0, &c);
-    c = create_cmd("gw", "same-key");
+    c = client_cmd("gw", "same-key");
     struct store_result r2 = one(s, T0 + 1000, &c);
     assert_int_equal(r1.id, r2.id);
     assert_int_equal(r2.status, 201);
     assert_true(r2.duplicate);
     /* identical texts without a key are two messages */
-    c = create_cmd("gw", NULL);
+    c = client_cmd("gw", NULL);
     int64_t x = one(s, T0 + 1000, &c).id;
-    c = create_cmd("gw", NULL);
+    c = client_cmd("gw", NULL);
     assert_int_not_equal(one(s, T0 + 1000, &c).id, x);
     /* past fingerprint_ttl_minutes (5) the key is forgotten */
-    c = create_cmd("gw", "same-key");
+    c = client_cmd("gw", "same-key");
     assert_int_not_equal(one(s, T0 + 5 * MIN + 1, &c).id, r1.id);
     store_free(s);
 }
@@ -332,7 +261,7 @@ static void test_lease(void **state)
     (void)state;
     struct store *s = store_new();
     for (int i = 0; i < 5; i++)
-        create(s, T0, "gw");
+        client_create(s, T0, "gw");
     struct cmd c;
     cmd_init(&c, CMD_MSG_LEASE);
     c.u.lease.smsc = strdup("gw");
@@ -358,8 +287,8 @@ static void test_snapshot_round_trip(void **state)
     c.u.init.settings.max_delivery_attempts = 7;
     one(s, T0, &c);
     for (int i = 0; i < 20; i++)
-        create(s, T0 + i, i % 2 ? "gw" : NULL);
-    c = create_cmd("gw", "k");
+        client_create(s, T0 + i, i % 2 ? "gw" : NULL);
+    c = client_cmd("gw", "k");
     one(s, T0 + 30, &c);
     cmd_init(&c, CMD_MSG_RETRY);
     c.u.id = 3;
@@ -378,7 +307,7 @@ static void test_snapshot_round_trip(void **state)
     assert_int_equal(store_get_settings(t)->max_delivery_attempts, 7);
     assert_int_equal(fetch(t, "gw", true), fetch(s, "gw", true));
     /* the restored store de-duplicates the same key */
-    c = create_cmd("gw", "k");
+    c = client_cmd("gw", "k");
     assert_true(one(t, T0 + 50, &c).duplicate);
     /* a damaged snapshot is refused and changes nothing */
     a.data[a.len / 2] ^= 0x5a;
