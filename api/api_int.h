@@ -166,6 +166,9 @@ void api_local_done(struct api_req *r);
 /* Makes the request linearizable before running cont(r). */
 void api_linearize(struct api_req *r, void (*cont)(struct api_req *r));
 bool api_wants_linearizable(struct api_req *r);
+/* Runs read(r) now, or after a linearizable barrier when the client asked
+ * for one (X-Consistency: linearizable or ?consistent=true). */
+void api_read(struct api_req *r, void (*read)(struct api_req *r));
 /* Starts a wait for the node (call hand-off back to this thread). */
 void api_call_begin(struct api_req *r, void (*cont)(struct api_req *r));
 void api_thread_wake_done(evutil_socket_t fd, short what, void *arg);

@@ -50,7 +50,7 @@ static void reply_loc(struct api_req *r)
     api_reply_data(r, res->status ? res->status : 200, j);
 }
 
-void h_locations_list(struct api_req *r)
+static void list_now(struct api_req *r)
 {
     long limit, offset;
     if (api_query_int(r, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
@@ -69,7 +69,7 @@ void h_locations_list(struct api_req *r)
     api_reply_data(r, 200, a);
 }
 
-void h_locations_get(struct api_req *r)
+static void get_now(struct api_req *r)
 {
     store_rdlock(r->t->api->store);
     const struct location_rec *l = lookup(r);
@@ -79,6 +79,16 @@ void h_locations_get(struct api_req *r)
         api_reply_error(r, 404, "Location not found");
     else
         api_reply_data(r, 200, j);
+}
+
+void h_locations_list(struct api_req *r)
+{
+    api_read(r, list_now);
+}
+
+void h_locations_get(struct api_req *r)
+{
+    api_read(r, get_now);
 }
 
 void h_locations_upsert(struct api_req *r)

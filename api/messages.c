@@ -93,9 +93,10 @@ static void create_on_leader(struct api_req *r)
  * write.c); the leader runs the pipeline. */
 void h_messages_create(struct api_req *r)
 {
-    if (!create_cmd(r, origin_of(r), false))
-        return;
     r->leader_action = create_on_leader;
+    if (!node_is_leader(r->t->api->node) &&
+        !create_cmd(r, origin_of(r), false))
+        return;
     api_write(r, reply_record);
 }
 
@@ -128,10 +129,7 @@ static void get_now(struct api_req *r)
 
 void h_messages_get(struct api_req *r)
 {
-    if (api_wants_linearizable(r))
-        api_linearize(r, get_now);
-    else
-        get_now(r);
+    api_read(r, get_now);
 }
 
 /* ---- list and queue fetch ---- */
@@ -297,12 +295,7 @@ static void queue_from_header(struct api_req *r)
 
 void h_messages_list(struct api_req *r)
 {
-    void (*next)(struct api_req *) =
-        api_header(r, "smsc") ? queue_from_header : list_now;
-    if (api_wants_linearizable(r))
-        api_linearize(r, next);
-    else
-        next(r);
+    api_read(r, api_header(r, "smsc") ? queue_from_header : list_now);
 }
 
 static void queue_from_query(struct api_req *r)
@@ -314,10 +307,7 @@ static void queue_from_query(struct api_req *r)
 
 void h_messages_get_by_smsc(struct api_req *r)
 {
-    if (api_wants_linearizable(r))
-        api_linearize(r, queue_from_query);
-    else
-        queue_from_query(r);
+    api_read(r, queue_from_query);
 }
 
 /* ---- updates ---- */

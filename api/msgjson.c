@@ -13,48 +13,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/jsonfmt.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "server/smstext.h"
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-    if (ms == TIME_NULL)
-        return json_null();
-    char buf[TIMEFMT_LEN];
-    time_format(ms, buf);
-    return json_string(buf);
-}
 
 json_t *msg_to_json(const struct msg *m)
 {
     const struct msg_data *d = &m->d;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(m->id));
-    json_object_set_new(o, "source_msisdn", str_or_null(d->source_msisdn));
+    json_object_set_new(o, "source_msisdn", json_str_or_null(d->source_msisdn));
     json_object_set_new(o, "destination_msisdn",
-                        str_or_null(d->destination_msisdn));
-    json_object_set_new(o, "message_body", str_or_null(d->message_body));
-    json_object_set_new(o, "source_smsc", str_or_null(d->source_smsc));
-    json_object_set_new(o, "dest_smsc", str_or_null(d->dest_smsc));
-    json_object_set_new(o, "source_imsi", str_or_null(d->source_imsi));
-    json_object_set_new(o, "dest_imsi", str_or_null(d->dest_imsi));
+                        json_str_or_null(d->destination_msisdn));
+    json_object_set_new(o, "message_body", json_str_or_null(d->message_body));
+    json_object_set_new(o, "source_smsc", json_str_or_null(d->source_smsc));
+    json_object_set_new(o, "dest_smsc", json_str_or_null(d->dest_smsc));
+    json_object_set_new(o, "source_imsi", json_str_or_null(d->source_imsi));
+    json_object_set_new(o, "dest_imsi", json_str_or_null(d->dest_imsi));
     json_object_set_new(o, "source_type",
-                        str_or_null(msg_source_type_name(d->source_type)));
+                        json_str_or_null(msg_source_type_name(d->source_type)));
     json_object_set_new(o, "message_parts", json_integer(d->message_parts));
     json_object_set_new(o, "message_part_number",
                         json_integer(d->message_part_number));
     json_object_set_new(o, "tp_data_coding_scheme",
-                        str_or_null(d->tp_data_coding_scheme));
+                        json_str_or_null(d->tp_data_coding_scheme));
     json_object_set_new(o, "tp_dcs_character_set",
                         json_string(sms_charset_name(d->charset)));
     json_object_set_new(o, "tp_dcs_coding_group",
-                        str_or_null(d->tp_dcs_coding_group));
+                        json_str_or_null(d->tp_dcs_coding_group));
     json_object_set_new(o, "tp_dcs_compressed",
                         json_boolean(d->tp_dcs_compressed));
     json_object_set_new(o, "tp_dcs_has_message_class",
@@ -64,12 +52,12 @@ json_t *msg_to_json(const struct msg *m)
                             ? json_null()
                             : json_integer(d->tp_dcs_message_class));
     json_object_set_new(o, "tp_user_data_header",
-                        str_or_null(d->tp_user_data_header));
+                        json_str_or_null(d->tp_user_data_header));
     json_object_set_new(o, "status", json_string(msg_status_name(d->status)));
-    json_object_set_new(o, "send_time", time_or_null(d->send_time));
-    json_object_set_new(o, "deliver_time", time_or_null(d->deliver_time));
-    json_object_set_new(o, "deliver_after", time_or_null(d->deliver_after));
-    json_object_set_new(o, "expires", time_or_null(d->expires));
+    json_object_set_new(o, "send_time", json_time_or_null(d->send_time));
+    json_object_set_new(o, "deliver_time", json_time_or_null(d->deliver_time));
+    json_object_set_new(o, "deliver_after", json_time_or_null(d->deliver_after));
+    json_object_set_new(o, "expires", json_time_or_null(d->expires));
     json_object_set_new(o, "deadletter", json_boolean(d->deadletter));
     json_object_set_new(o, "delivery_attempts",
                         json_integer(d->delivery_attempts));
@@ -81,16 +69,16 @@ json_t *msg_to_json(const struct msg *m)
                                              : json_null());
     json_object_set_new(o, "raw_data_flag", json_boolean(d->raw_data_flag));
     json_object_set_new(o, "raw_sip_flag", json_boolean(d->raw_sip_flag));
-    json_object_set_new(o, "raw_pdu", str_or_null(d->raw_pdu));
-    json_object_set_new(o, "origin_node", str_or_null(d->origin_node));
+    json_object_set_new(o, "raw_pdu", json_str_or_null(d->raw_pdu));
+    json_object_set_new(o, "origin_node", json_str_or_null(d->origin_node));
     json_object_set_new(o, "destination_node",
-                        str_or_null(d->destination_node));
+                        json_str_or_null(d->destination_node));
     json_object_set_new(o, "route_id",
                         d->route_id ? json_integer(d->route_id) : json_null());
     json_object_set_new(o, "charged",
                         json_string(route_charged_name(d->charged)));
-    json_object_set_new(o, "inserted_at", time_or_null(d->inserted_at));
-    json_object_set_new(o, "updated_at", time_or_null(d->updated_at));
+    json_object_set_new(o, "inserted_at", json_time_or_null(d->inserted_at));
+    json_object_set_new(o, "updated_at", json_time_or_null(d->updated_at));
     return o;
 }
 

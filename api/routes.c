@@ -146,8 +146,9 @@ static void reply_rec(struct api_req *r)
 
 /* ---- reads ---- */
 
-static void list(struct api_req *r, const struct tbl *t)
+static void list(struct api_req *r)
 {
+    const struct tbl *t = tbl_of(r);
     json_t *a = json_array();
     store_rdlock(r->t->api->store);
     const void *const *v;
@@ -158,8 +159,9 @@ static void list(struct api_req *r, const struct tbl *t)
     api_reply_data(r, 200, a);
 }
 
-static void get(struct api_req *r, const struct tbl *t)
+static void get(struct api_req *r)
 {
+    const struct tbl *t = tbl_of(r);
     int64_t id = api_path_id(r);
     json_t *j = id > 0 ? render(r, t, id) : NULL;
     if (j == NULL)
@@ -168,8 +170,9 @@ static void get(struct api_req *r, const struct tbl *t)
         api_reply_data(r, 200, j);
 }
 
-static void export(struct api_req *r, const struct tbl *t)
+static void export(struct api_req *r)
 {
+    const struct tbl *t = tbl_of(r);
     json_t *a = json_array();
     store_rdlock(r->t->api->store);
     const void *const *v;
@@ -465,16 +468,25 @@ static json_t *simulate_translation(struct api_req *r, struct xlat_set *rules,
                      xr->chain_limit, "steps", steps_json(xr), "rules", evals);
 }
 
+/* The simulators' common first part: the input, this thread's sets, and
+ * the translation with its trace.  NULL after replying. */
+static json_t *simulate_begin(struct api_req *r, struct sim_in *in,
+                              struct route_set **routes,
+                              struct xlat_result *xr)
+{
+    if (sim_input(r, in) != 0)
+        return NULL;
+    struct xlat_set *rules;
+    pipeline_sets(r->t, routes, &rules);
+    return simulate_translation(r, rules, in, xr);
+}
+
 static void rules_simulate(struct api_req *r)
 {
     struct sim_in in;
-    if (sim_input(r, &in) != 0)
-        return;
     struct route_set *routes;
-    struct xlat_set *rules;
-    pipeline_sets(r->t, &routes, &rules);
     struct xlat_result xr;
-    json_t *j = simulate_translation(r, rules, &in, &xr);
+    json_t *j = simulate_begin(r, &in, &routes, &xr);
     if (j)
         api_reply_data(r, 200, j);
 }
@@ -533,13 +545,9 @@ static json_t *why(const struct route_choice *ch, bool reject)
 static void routes_simulate(struct api_req *r)
 {
     struct sim_in in;
-    if (sim_input(r, &in) != 0)
-        return;
     struct route_set *routes;
-    struct xlat_set *rules;
-    pipeline_sets(r->t, &routes, &rules);
     struct xlat_result xr;
-    json_t *tr = simulate_translation(r, rules, &in, &xr);
+    json_t *tr = simulate_begin(r, &in, &routes, &xr);
     if (tr == NULL)
         return;
     json_object_del(tr, "rules");
@@ -580,19 +588,19 @@ static void routes_simulate(struct api_req *r)
 
 /* ---- the handlers of the route table ---- */
 
-void h_routes_list(struct api_req *r) { list(r, &routes_tbl); }
-void h_routes_get(struct api_req *r) { get(r, &routes_tbl); }
+void h_routes_list(struct api_req *r) { api_read(r, list); }
+void h_routes_get(struct api_req *r) { api_read(r, get); }
 void h_routes_create(struct api_req *r) { create(r, &routes_tbl); }
 void h_routes_patch(struct api_req *r) { patch(r, &routes_tbl); }
 void h_routes_delete(struct api_req *r) { del(r, &routes_tbl); }
-void h_routes_export(struct api_req *r) { export(r, &routes_tbl); }
+void h_routes_export(struct api_req *r) { api_read(r, export); }
 void h_routes_import(struct api_req *r) { import(r, &routes_tbl); }
 void h_routes_simulate(struct api_req *r) { routes_simulate(r); }
-void h_rules_list(struct api_req *r) { list(r, &rules_tbl); }
-void h_rules_get(struct api_req *r) { get(r, &rules_tbl); }
+void h_rules_list(struct api_req *r) { api_read(r, list); }
+void h_rules_get(struct api_req *r) { api_read(r, get); }
 void h_rules_create(struct api_req *r) { create(r, &rules_tbl); }
 void h_rules_patch(struct api_req *r) { patch(r, &rules_tbl); }
 void h_rules_delete(struct api_req *r) { del(r, &rules_tbl); }
-void h_rules_export(struct api_req *r) { export(r, &rules_tbl); }
+void h_rules_export(struct api_req *r) { api_read(r, export); }
 void h_rules_import(struct api_req *r) { import(r, &rules_tbl); }
 void h_rules_simulate(struct api_req *r) { rules_simulate(r); }

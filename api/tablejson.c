@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/jsonfmt.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "server/smstext.h"
@@ -229,19 +230,6 @@ static int apply_fields(const struct jfield *fields, size_t n, json_t *o,
 
 /* ---- one field to JSON ---- */
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-    if (ms == TIME_NULL)
-        return json_null();
-    char buf[TIMEFMT_LEN];
-    time_format(ms, buf);
-    return json_string(buf);
-}
 
 static json_t *field_to_json(const struct jfield *f, const void *rec)
 {
@@ -249,7 +237,7 @@ static json_t *field_to_json(const struct jfield *f, const void *rec)
     switch (f->kind) {
     case J_STR:
     case J_OPT:
-        return str_or_null(*(char *const *)p);
+        return json_str_or_null(*(char *const *)p);
     case J_BOOL:
         return json_boolean(*(const bool *)p);
     case J_INT:
@@ -258,9 +246,9 @@ static json_t *field_to_json(const struct jfield *f, const void *rec)
         return json_integer(*(const int64_t *)p);
     case J_TIME:
     case J_STAMP:
-        return time_or_null(*(const int64_t *)p);
+        return json_time_or_null(*(const int64_t *)p);
     case J_SRC_TYPE:
-        return str_or_null(msg_source_type_name(*(const uint8_t *)p));
+        return json_str_or_null(msg_source_type_name(*(const uint8_t *)p));
     case J_CHARGED:
         return json_string(route_charged_name(*(const uint8_t *)p));
     }

@@ -331,6 +331,14 @@ static void read_index_done(const struct fwd_response *resp, void *arg)
     api_req_release(r);
 }
 
+void api_read(struct api_req *r, void (*read)(struct api_req *r))
+{
+    if (api_wants_linearizable(r))
+        api_linearize(r, read);
+    else
+        read(r);
+}
+
 void api_linearize(struct api_req *r, void (*cont)(struct api_req *r))
 {
     r->cont = cont;

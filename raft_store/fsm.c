@@ -119,9 +119,9 @@ static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
         d->deadletter = true;
     }
     m->final_at = d->status == MSG_PENDING ? TIME_NULL : s->clock;
-    events_add(s, m, EV_INSERTED, NULL, NULL, "Message from %s to %s via %s",
-               d->source_msisdn ? d->source_msisdn : "-",
-               d->destination_msisdn ? d->destination_msisdn : "-",
+    /* short: the numbers are on the record, and every stored message
+     * carries this event */
+    events_add(s, m, EV_INSERTED, NULL, NULL, "Received from %s",
                d->source_smsc ? d->source_smsc : "-");
     if (note != NULL)
         events_add(s, m, EV_TRANSLATED, NULL, NULL, "%s", note);

@@ -12,6 +12,7 @@
 
 #include "api/tablejson.h"
 #include "raft_store/tables.h"
+#include "tests/unit/tables_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,70 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                           \
     } while (0)
 
-enum kind { ROUTE, RULE, LOCATION };
-#define N_KINDS 3
-
-union rec {
-    struct route_rec route;
-    struct xlat_rule_rec rule;
-    struct location_rec loc;
-};
-
 /* A valid record of each kind, the starting point of a PATCH. */
 static const char *const base_body[N_KINDS] = {
     [ROUTE] = "{\"dest_smsc\":\"gw\",\"calling_prefix\":\"+1\"}",
     [RULE] = "{\"called_match\":\"^0\",\"called_replace\":\"+46\"}",
     [LOCATION] = "{\"msisdn\":\"+15551234567\",\"location\":\"msc1\"}",
 };
-
-static void rec_free(enum kind k, union rec *r)
-{
-    switch (k) {
-    case ROUTE: route_rec_free(&r->route); break;
-    case RULE: xlat_rule_rec_free(&r->rule); break;
-    case LOCATION: location_rec_free(&r->loc); break;
-    }
-}
-
-static void rec_encode(enum kind k, struct buf *b, const union rec *r)
-{
-    switch (k) {
-    case ROUTE: route_rec_encode(b, &r->route); break;
-    case RULE: xlat_rule_rec_encode(b, &r->rule); break;
-    case LOCATION: location_rec_encode(b, &r->loc); break;
-    }
-}
-
-static int rec_decode(enum kind k, struct rd *rd, union rec *r)
-{
-    switch (k) {
-    case ROUTE: return route_rec_decode(rd, &r->route);
-    case RULE: return xlat_rule_rec_decode(rd, &r->rule);
-    case LOCATION: return location_rec_decode(rd, &r->loc);
-    }
-    return -1;
-}
-
-static int rec_from_json(enum kind k, json_t *o, union rec *r,
-                         enum table_json_mode mode, char *err, size_t len)
-{
-    switch (k) {
-    case ROUTE: return route_from_json(o, &r->route, mode, err, len);
-    case RULE: return xlat_rule_from_json(o, &r->rule, mode, err, len);
-    case LOCATION: return location_from_json(o, &r->loc, mode, err, len);
-    }
-    return -1;
-}
-
-static json_t *rec_to_json(enum kind k, const union rec *r)
-{
-    switch (k) {
-    case ROUTE: return route_to_json(&r->route);
-    case RULE: return xlat_rule_to_json(&r->rule);
-    case LOCATION: return location_to_json(&r->loc);
-    }
-    return NULL;
-}
 
 /* r encodes to bytes that decode and re-encode to the same bytes. */
 static void check_binary(enum kind k, const union rec *r)

@@ -364,11 +364,14 @@ def test_export_replace_import_round_trip(cluster3, table, key):
     res = ok(b.api.post(f"/api/{table}/import", {key: junk},
                         params={"mode": "replace"}))
     assert res == {"imported": 1, "failed": 0, "errors": []}
-    assert [x["id"] for x in ok(a.api.get(f"/api/{table}"))] == [999]
+    # a reads what b wrote: linearizable reads, not a replica's lag
+    lin = {"consistent": "true"}
+    assert [x["id"] for x in ok(a.api.get(f"/api/{table}",
+                                          params=lin))] == [999]
     res = ok(b.api.post(f"/api/{table}/import", doc,
                         params={"mode": "replace"}))
     assert (res["imported"], res["failed"]) == (25, 0)
-    again = a.api.get(f"/api/{table}/export").json()
+    again = a.api.get(f"/api/{table}/export", params=lin).json()
     assert canonical(again, key) == canonical(doc, key)
 
 
@@ -472,7 +475,7 @@ def test_location_based_fetch_follows_the_subscriber(cluster3):
     cluster3.wait_converged()
 
     def queue(node, smsc, unrouted=False):
-        h = {"smsc": smsc}
+        h = {"smsc": smsc, "X-Consistency": "linearizable"}
         if unrouted:
             h["include-unrouted"] = "true"
         return [x["id"] for x in ok(node.api.get("/api/messages", headers=h))]
