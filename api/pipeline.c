@@ -59,6 +59,39 @@ static struct xlat_rule_rec **copy_rules(struct store *s, size_t *n)
     return c;
 }
 
+static void refresh_routes(struct store *s, struct pipe_cache *pc)
+{
+    const struct route_rec *const *recs;
+    store_rdlock(s);
+    uint64_t v = store_routes_version(s);
+    size_t n = store_routes(s, &recs);
+    struct route_set *set = route_set_build(recs, n);
+    store_rdunlock(s);
+    if (pc->routes)
+        route_set_unref(pc->routes);
+    pc->routes = set;
+    pc->routes_version = v;
+}
+
+static void refresh_rules(struct store *s, struct pipe_cache *pc)
+{
+    size_t n;
+    store_rdlock(s);
+    uint64_t v = store_rules_version(s);
+    struct xlat_rule_rec **copies = copy_rules(s, &n);
+    store_rdunlock(s);
+    if (pc->rules)
+        xlat_set_unref(pc->rules);
+    pc->rules = xlat_compile((const struct xlat_rule_rec *const *)copies, n,
+                             NULL);
+    pc->rules_version = v;
+    for (size_t i = 0; i < n; i++) {
+        xlat_rule_rec_free(copies[i]);
+        free(copies[i]);
+    }
+    free(copies);
+}
+
 void pipeline_sets(struct api_thread *t, struct route_set **routes,
                    struct xlat_set **rules)
 {
@@ -66,35 +99,11 @@ void pipeline_sets(struct api_thread *t, struct route_set **routes,
     if (pc == NULL)
         pc = t->pipe = xcalloc(1, sizeof *pc);
     struct store *s = t->api->store;
-    struct xlat_rule_rec **copies = NULL;
-    size_t n_copies = 0;
-    uint64_t rules_version = 0;
-    store_rdlock(s);
-    uint64_t v = store_routes_version(s);
-    if (pc->routes == NULL || pc->routes_version != v) {
-        const struct route_rec *const *recs;
-        size_t n = store_routes(s, &recs);
-        if (pc->routes)
-            route_set_unref(pc->routes);
-        pc->routes = route_set_build(recs, n);
-        pc->routes_version = v;
-    }
-    rules_version = store_rules_version(s);
-    if (pc->rules == NULL || pc->rules_version != rules_version)
-        copies = copy_rules(s, &n_copies);
-    store_rdunlock(s);
-    if (copies != NULL) {
-        if (pc->rules)
-            xlat_set_unref(pc->rules);
-        pc->rules = xlat_compile((const struct xlat_rule_rec *const *)copies,
-                                 n_copies, NULL);
-        pc->rules_version = rules_version;
-        for (size_t i = 0; i < n_copies; i++) {
-            xlat_rule_rec_free(copies[i]);
-            free(copies[i]);
-        }
-        free(copies);
-    }
+    /* the common case: both current, no lock taken */
+    if (pc->routes == NULL || pc->routes_version != store_routes_version(s))
+        refresh_routes(s, pc);
+    if (pc->rules == NULL || pc->rules_version != store_rules_version(s))
+        refresh_rules(s, pc);
     *routes = pc->routes;
     *rules = pc->rules;
 }

@@ -21,9 +21,16 @@
 
 static atomic_uint_fast64_t version_counter = 1;
 
-static uint64_t next_version(void)
+static void bump(_Atomic uint64_t *version)
 {
-    return (uint64_t)atomic_fetch_add(&version_counter, 1) + 1;
+    uint64_t v = (uint64_t)atomic_fetch_add(&version_counter, 1) + 1;
+    atomic_store_explicit(version, v, memory_order_release);
+}
+
+void store_tables_touch(struct store *s)
+{
+    bump(&s->routes_version);
+    bump(&s->rules_version);
 }
 
 static int64_t rec_id(const void *rec)
@@ -111,7 +118,7 @@ static const struct table_ops rule_ops = {rule_free_v,
 
 struct table_ref {
     struct rec_vec *vec;
-    uint64_t *version;
+    _Atomic uint64_t *version;
     int64_t *next_id;
     const struct table_ops *ops;
 };
@@ -136,8 +143,7 @@ void store_tables_clear(struct store *s)
 {
     vec_clear(&s->routes, &route_ops);
     vec_clear(&s->rules, &rule_ops);
-    s->routes_version = next_version();
-    s->rules_version = next_version();
+    store_tables_touch(s);
     s->next_route_id = s->next_rule_id = 1;
 }
 
@@ -183,7 +189,7 @@ static void table_store(struct store *s, struct table_ref *t, void *rec,
     old = rec_vec_put(t->vec, rec);
     if (old)
         t->ops->free_rec(old);
-    *t->version = next_version();
+    bump(t->version);
 }
 
 /* Stores the command's record; returns whether it was taken over. */
@@ -216,7 +222,7 @@ static void apply_delete(struct table_ref *t, int64_t id,
         return;
     }
     t->ops->free_rec(old);
-    *t->version = next_version();
+    bump(t->version);
     r->status = 204;
 }
 
@@ -235,7 +241,7 @@ static void apply_import(struct store *s, struct table_ref *t,
         table_store(s, t, im->recs[i], true);
         im->recs[i] = NULL;
     }
-    *t->version = next_version();
+    bump(t->version);
     r->status = 200;
     r->id = im->n;
 }
@@ -279,7 +285,7 @@ void fsm_apply_table_cmd(struct store *s, struct cmd *c,
 
 uint64_t store_routes_version(const struct store *s)
 {
-    return s->routes_version;
+    return atomic_load_explicit(&s->routes_version, memory_order_acquire);
 }
 
 size_t store_routes(const struct store *s, const struct route_rec *const **v)
@@ -295,7 +301,7 @@ const struct route_rec *store_route(const struct store *s, int64_t id)
 
 uint64_t store_rules_version(const struct store *s)
 {
-    return s->rules_version;
+    return atomic_load_explicit(&s->rules_version, memory_order_acquire);
 }
 
 size_t store_rules(const struct store *s,

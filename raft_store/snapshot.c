@@ -258,7 +258,8 @@ static int load(struct store *t, const uint8_t *p, size_t len)
     return rd_done(&r) ? 0 : -1;
 }
 
-/* Swaps the state (everything after the lock) of two stores. */
+/* Swaps the replicated state (every field from cluster_id on) of two
+ * stores; the lock and the table versions stay. */
 static void swap_state(struct store *a, struct store *b)
 {
     size_t off = offsetof(struct store, cluster_id);
@@ -281,6 +282,7 @@ int store_restore(struct store *s, const uint8_t *p, size_t len, char *err,
     }
     pthread_rwlock_wrlock(&s->lock);
     swap_state(s, t);
+    store_tables_touch(s);
     pthread_rwlock_unlock(&s->lock);
     store_free(t);
     return 0;

@@ -190,6 +190,27 @@ static void queue_unlink(struct store *s, struct msg *m)
     s->n_ready--;
 }
 
+/* The purge of events older than event_ttl_days is queued only when it
+ * comes before the message leaves the store anyway (by default it never
+ * does: 7 days against at most expiry + 24 h), so most messages cost no
+ * heap item for it. */
+static void schedule_event_purge(struct store *s, struct msg *m)
+{
+    int64_t oldest = events_oldest(m);
+    if (oldest == TIME_NULL)
+        return;
+    const struct store_settings *st = &s->settings;
+    int64_t purge = oldest + st->event_ttl_days * 86400000LL;
+    int64_t final = m->final_at;
+    if (final == TIME_NULL) {
+        final = m->d.inserted_at + st->dead_letter_time_minutes * 60000;
+        if (m->d.expires != TIME_NULL && m->d.expires < final)
+            final = m->d.expires;
+    }
+    if (purge < final + st->message_retention_hours * 3600000)
+        store_schedule(s, m, DL_EVENTS, purge);
+}
+
 void store_reindex(struct store *s, struct msg *m)
 {
     struct store_queue *want = NULL;
@@ -222,10 +243,7 @@ void store_reindex(struct store *s, struct msg *m)
                        m->final_at +
                            s->settings.message_retention_hours * 3600000);
     }
-    int64_t oldest = events_oldest(m);
-    if (oldest != TIME_NULL)
-        store_schedule(s, m, DL_EVENTS,
-                       oldest + s->settings.event_ttl_days * 86400000LL);
+    schedule_event_purge(s, m);
 }
 
 void store_insert(struct store *s, struct msg *m)

@@ -151,7 +151,7 @@ int64_t store_oldest_pending(const struct store *s);
 
 /* Routes and translation rules, by id.  The version changes with every
  * change of the table (also across a snapshot restore), so a reader can
- * cache what it built from one. */
+ * cache what it built from one; the *_version calls need no lock. */
 uint64_t store_routes_version(const struct store *s);
 size_t store_routes(const struct store *s, const struct route_rec *const **v);
 const struct route_rec *store_route(const struct store *s, int64_t id);

@@ -7,6 +7,7 @@
 #define SMSC_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "common/hmap.h"
 #include "common/rbtree.h"
@@ -94,6 +95,11 @@ struct dedupe_fifo {
 
 struct store {
     pthread_rwlock_t lock;
+    /* Change with every change of the route / rule table, and on a restore
+     * (never reused in a process).  Written under the lock, read without
+     * it, so the HTTP threads check their compiled copies lock-free. */
+    _Atomic uint64_t routes_version;
+    _Atomic uint64_t rules_version;
 
     /* guarded by lock: everything below */
     char *cluster_id;      /* NULL until init */
@@ -123,8 +129,6 @@ struct store {
 
     struct rec_vec routes;         /* struct route_rec *, by id */
     struct rec_vec rules;          /* struct xlat_rule_rec *, by id */
-    uint64_t routes_version;       /* changes with every route change */
-    uint64_t rules_version;
     int64_t next_route_id;
     int64_t next_rule_id;
 
@@ -180,6 +184,8 @@ void *rec_vec_find(const struct rec_vec *t, int64_t id);
 void *rec_vec_put(struct rec_vec *t, void *rec);
 void *rec_vec_del(struct rec_vec *t, int64_t id);
 void store_tables_clear(struct store *s);
+/* Gives both tables new versions (after a restore swapped them in). */
+void store_tables_touch(struct store *s);
 /* The initial routes and rules of CMD_INIT (taken over from in). */
 void store_tables_init(struct store *s, struct cmd_init *in);
 void fsm_apply_table_cmd(struct store *s, struct cmd *c,
