@@ -92,6 +92,44 @@ static void apply_settings(struct store *s, struct cmd *c,
     r->status = 200;
 }
 
+/* The first events of a new message: inserted, translated, and what
+ * routing decided. */
+static void record_arrival(struct store *s, struct msg *m, int action,
+                           const char *note)
+{
+    const struct msg_data *d = &m->d;
+    /* short: the numbers are on the record, and every stored message
+     * carries this event */
+    events_add(s, m, EV_INSERTED, NULL, NULL, "Received from %s",
+               d->source_smsc ? d->source_smsc : "-");
+    if (note != NULL)
+        events_add(s, m, EV_TRANSLATED, NULL, NULL, "%s", note);
+    switch (action) {
+    case ACT_FORWARD:
+        events_add(s, m, EV_ROUTED, NULL, NULL, "Routed to %s by route_id=%lld",
+                   d->dest_smsc ? d->dest_smsc : "-", (long long)d->route_id);
+        break;
+    case ACT_CLIENT_DEST:
+        events_add(s, m, EV_ROUTED, NULL, NULL,
+                   "Routed to %s (dest_smsc given by the client)",
+                   d->dest_smsc ? d->dest_smsc : "-");
+        break;
+    case ACT_DROP:
+        events_add(s, m, EV_DROPPED, NULL, NULL, "Dropped by route_id=%lld",
+                   (long long)d->route_id);
+        break;
+    case ACT_AUTO_REPLY:
+        break; /* apply_create records it with the reply's id */
+    default:
+        events_add(s, m, EV_ROUTING_FAILED, NULL, NULL,
+                   "No route matched; waiting unrouted");
+        break;
+    }
+    if (d->status == MSG_EXPIRED)
+        events_add(s, m, EV_DEAD_LETTER, NULL, NULL,
+                   "Expired on arrival (expires is in the past)");
+}
+
 /* Stores one new message (taking d over) and records its first events. */
 static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
                               const char *note)
@@ -119,36 +157,7 @@ static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
         d->deadletter = true;
     }
     m->final_at = d->status == MSG_PENDING ? TIME_NULL : s->clock;
-    /* short: the numbers are on the record, and every stored message
-     * carries this event */
-    events_add(s, m, EV_INSERTED, NULL, NULL, "Received from %s",
-               d->source_smsc ? d->source_smsc : "-");
-    if (note != NULL)
-        events_add(s, m, EV_TRANSLATED, NULL, NULL, "%s", note);
-    switch (action) {
-    case ACT_FORWARD:
-        events_add(s, m, EV_ROUTED, NULL, NULL, "Routed to %s by route_id=%lld",
-                   d->dest_smsc ? d->dest_smsc : "-", (long long)d->route_id);
-        break;
-    case ACT_CLIENT_DEST:
-        events_add(s, m, EV_ROUTED, NULL, NULL,
-                   "Routed to %s (dest_smsc given by the client)",
-                   d->dest_smsc ? d->dest_smsc : "-");
-        break;
-    case ACT_DROP:
-        events_add(s, m, EV_DROPPED, NULL, NULL, "Dropped by route_id=%lld",
-                   (long long)d->route_id);
-        break;
-    case ACT_AUTO_REPLY:
-        break; /* recorded with the reply's id below */
-    default:
-        events_add(s, m, EV_ROUTING_FAILED, NULL, NULL,
-                   "No route matched; waiting unrouted");
-        break;
-    }
-    if (d->status == MSG_EXPIRED)
-        events_add(s, m, EV_DEAD_LETTER, NULL, NULL,
-                   "Expired on arrival (expires is in the past)");
+    record_arrival(s, m, action, note);
     store_insert(s, m);
     return m;
 }
