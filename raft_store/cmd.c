@@ -21,6 +21,7 @@ void cmd_init(struct cmd *c, enum cmd_type type)
     case CMD_ROUTE_PUT: route_rec_init(&c->u.route); break;
     case CMD_RULE_PUT: xlat_rule_rec_init(&c->u.rule); break;
     case CMD_LOC_PUT: location_rec_init(&c->u.loc.rec); break;
+    case CMD_FE_HEARTBEAT: frontend_rec_init(&c->u.fe); break;
     default: break;
     }
 }
@@ -77,6 +78,7 @@ void cmd_free(struct cmd *c)
     case CMD_ROUTE_IMPORT: cmd_import_free(&c->u.import, true); break;
     case CMD_RULE_IMPORT: cmd_import_free(&c->u.import, false); break;
     case CMD_LOC_PUT: location_rec_free(&c->u.loc.rec); break;
+    case CMD_FE_HEARTBEAT: frontend_rec_free(&c->u.fe); break;
     case CMD_MSG_DELIVERED:
         free(c->u.delivered.dest_smsc);
         break;
@@ -282,6 +284,7 @@ static void body_encode(struct buf *b, const struct cmd *c)
         location_rec_encode(b, &c->u.loc.rec);
         buf_put_bool(b, c->u.loc.by_imsi);
         break;
+    case CMD_FE_HEARTBEAT: frontend_rec_encode(b, &c->u.fe); break;
     case CMD_MSG_LEASE:
         buf_put_str(b, c->u.lease.smsc);
         buf_put_bool(b, c->u.lease.include_unrouted);
@@ -375,6 +378,12 @@ static void body_decode(struct rd *r, struct cmd *c)
             r->err = -1;
         }
         c->u.loc.by_imsi = rd_bool(r);
+        break;
+    case CMD_FE_HEARTBEAT:
+        if (frontend_rec_decode(r, &c->u.fe) != 0) {
+            frontend_rec_init(&c->u.fe);
+            r->err = -1;
+        }
         break;
     case CMD_MSG_LEASE:
         c->u.lease.smsc = rd_str(r, CMD_MAX_NAME);
@@ -504,6 +513,7 @@ const char *cmd_type_name(int type)
     case CMD_RULE_IMPORT: return "rule_import";
     case CMD_LOC_PUT: return "loc_put";
     case CMD_LOC_DELETE: return "loc_delete";
+    case CMD_FE_HEARTBEAT: return "fe_heartbeat";
     default: return "unknown";
     }
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "raft_store/frontends.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
@@ -59,6 +60,7 @@ enum cmd_type {
     CMD_RULE_IMPORT = 42,
     CMD_LOC_PUT = 48,      /* upsert a subscriber location */
     CMD_LOC_DELETE = 49,
+    CMD_FE_HEARTBEAT = 64, /* register or refresh a frontend */
 };
 
 /* What the leader's pipeline decided for a new message (SPEC §6). */
@@ -168,6 +170,7 @@ struct cmd {
         struct xlat_rule_rec rule;   /* RULE_PUT */
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */
         struct cmd_loc_put loc;
+        struct frontend_rec fe;      /* FE_HEARTBEAT */
     } u;
 };
 

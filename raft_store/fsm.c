@@ -85,7 +85,11 @@ static void apply_settings(struct store *s, struct cmd *c,
                       c->u.settings.dead_letter_time_minutes ||
                   s->settings.message_retention_hours !=
                       c->u.settings.message_retention_hours ||
-                  s->settings.event_ttl_days != c->u.settings.event_ttl_days;
+                  s->settings.event_ttl_days != c->u.settings.event_ttl_days ||
+                  s->settings.frontend_timeout_seconds !=
+                      c->u.settings.frontend_timeout_seconds ||
+                  s->settings.frontend_history_days !=
+                      c->u.settings.frontend_history_days;
     s->settings = c->u.settings;
     if (retime)
         store_rebuild_deadlines(s);
@@ -398,6 +402,7 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_RULE_IMPORT: fsm_apply_table_cmd(s, c, r); break;
     case CMD_LOC_PUT:
     case CMD_LOC_DELETE: fsm_apply_loc_cmd(s, c, r); break;
+    case CMD_FE_HEARTBEAT: fsm_apply_fe_cmd(s, c, r); break;
     default: set_error(r, 400, "Unknown command"); break;
     }
 }

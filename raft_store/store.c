@@ -68,6 +68,7 @@ struct store *store_new(void)
     s->next_id = 1;
     s->next_route_id = s->next_rule_id = s->next_loc_id = 1;
     store_tables_clear(s);
+    store_frontends_clear(s);
     return s;
 }
 
@@ -77,6 +78,7 @@ void store_clear(struct store *s)
     while ((n = rb_first(&s->by_id)) != NULL)
         store_remove(s, rb_entry(n, struct msg, by_id));
     store_locations_clear(s);
+    store_frontends_clear(s);
     store_tables_clear(s);
     size_t pos = 0;
     const char *key;

@@ -12,6 +12,7 @@
 #include "common/hmap.h"
 #include "common/rbtree.h"
 #include "raft_store/cmd.h"
+#include "raft_store/frontends_int.h"
 #include "raft_store/store.h"
 
 /* Deadline kinds, one heap for all. */
@@ -24,6 +25,8 @@ enum dl_kind {
     DL_EVENTS = 5,     /* oldest event + event_ttl_days passes: purged */
     DL_KIND_COUNT,
     DL_LOC_EXPIRES = 16, /* a location's expires passes (id = location) */
+    DL_FE_EXPIRES = 64,  /* a frontend's expires_at passes (id = row) */
+    DL_FE_PURGE = 65,    /* an expired frontend row's history ends */
 };
 
 struct dl_item {
@@ -137,6 +140,8 @@ struct store {
     struct hmap_str subs;          /* msisdn -> struct sub */
     struct hmap_str locqs;         /* location -> struct store_queue */
     int64_t next_loc_id;
+
+    struct fe_table fe;            /* frontend registry (frontends.c) */
 
     const char *cur_node;          /* event source of the command applying */
 };

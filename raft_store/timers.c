@@ -105,6 +105,8 @@ static bool run_item(struct store *s, const struct dl_item *it)
 {
     if (it->kind == DL_LOC_EXPIRES)
         return loc_expire(s, it->id, it->when);
+    if (it->kind == DL_FE_EXPIRES || it->kind == DL_FE_PURGE)
+        return fe_run_deadline(s, it);
     struct msg *m = store_find(s, it->id);
     if (m == NULL || m->dl_pushed[it->kind] != it->when)
         return false;
@@ -164,4 +166,5 @@ void store_rebuild_deadlines(struct store *s)
         store_reindex(s, m);
     }
     store_locations_reschedule(s);
+    store_frontends_reschedule(s);
 }

@@ -83,7 +83,7 @@ static void test_settings_table(void **state)
     assert_int_equal(s.max_pending_messages, 5000000);
     assert_true(s.cdr_enabled);
     assert_int_equal(s.charging_failure_action, CHARGING_ALLOW);
-    s.frontend_timeout_seconds = 9;
+    s.frontend_timeout_seconds = 0;
     assert_string_equal(store_settings_check(&s), "frontend_timeout_seconds");
     s.frontend_timeout_seconds = 90;
     s.charging_failure_action = 7;
@@ -382,8 +382,8 @@ static void test_settings_errors(void **state)
     expect_error("{\"message_retention_hours\": 0}",
                  "message_retention_hours: expected an integer between 1 and "
                  "87600");
-    expect_error("{\"frontend_timeout_seconds\": 5}",
-                 "frontend_timeout_seconds: expected an integer between 10 and "
+    expect_error("{\"frontend_timeout_seconds\": 0}",
+                 "frontend_timeout_seconds: expected an integer between 1 and "
                  "86400");
     expect_error("{\"max_delivery_attempts\": -1}",
                  "max_delivery_attempts: expected an integer between 0 and "
