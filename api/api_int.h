@@ -237,6 +237,13 @@ void h_locations_patch(struct api_req *r);
 void h_locations_delete(struct api_req *r);
 void h_events_get(struct api_req *r);
 void h_events_add(struct api_req *r);
+/* ---- frontends.c ---- */
+void h_frontends_register(struct api_req *r);
+void h_frontends_list(struct api_req *r);
+void h_frontends_active(struct api_req *r);
+void h_frontends_stats(struct api_req *r);
+void h_frontends_history(struct api_req *r);
+void h_frontends_get(struct api_req *r);
 /* Encodes c as this request's command (and frees c); the node the request
  * reached is recorded in it as the event source. */
 void api_set_cmd(struct api_req *r, struct cmd *c);

@@ -56,8 +56,10 @@ static void raft_metrics(struct evbuffer *b, struct api *a)
 static void queue_metrics(struct evbuffer *b, struct api *a)
 {
     struct store_counts c;
+    struct store_frontend_stats fe;
     store_rdlock(a->store);
     store_get_counts(a->store, &c);
+    store_frontend_stats(a->store, &fe);
     int64_t oldest = store_oldest_pending(a->store);
     int64_t clock = store_clock(a->store);
     store_rdunlock(a->store);
@@ -84,14 +86,26 @@ static void queue_metrics(struct evbuffer *b, struct api *a)
                            "sms_c_store_table_size_record_count"
                            "{table=\"translation_rules\"} %llu\n"
                            "sms_c_store_table_size_record_count"
-                           "{table=\"locations\"} %llu\n",
+                           "{table=\"locations\"} %llu\n"
+                           "sms_c_store_table_size_record_count"
+                           "{table=\"frontends\"} %llu\n",
                         (unsigned long long)c.total,
                         (unsigned long long)c.request_ids,
                         (unsigned long long)c.routes,
                         (unsigned long long)c.rules,
-                        (unsigned long long)c.locations);
+                        (unsigned long long)c.locations,
+                        (unsigned long long)fe.total_registrations);
     gauge(b, "sms_c_location_registered_count",
           "Subscriber location registrations", "gauge", (double)c.locations);
+    evbuffer_add_printf(b, "# HELP sms_c_frontend_status_count Frontends "
+                           "by the status of their latest registration\n"
+                           "# TYPE sms_c_frontend_status_count gauge\n"
+                           "sms_c_frontend_status_count"
+                           "{status=\"connected\"} %llu\n"
+                           "sms_c_frontend_status_count"
+                           "{status=\"disconnected\"} %llu\n",
+                        (unsigned long long)fe.active_count,
+                        (unsigned long long)fe.expired_count);
     pipeline_metrics(b);
 }
 
