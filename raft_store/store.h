@@ -27,6 +27,7 @@
 
 #include "common/buf.h"
 #include "common/rbtree.h"
+#include "raft_store/frontends.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
