@@ -221,7 +221,7 @@ static json_t *config_to_json(const char *text)
 {
     if (text == NULL)
         return json_null();
-    json_t *o = json_loads(text, 0, NULL);
+    json_t *o = json_loads(text, JSON_ALLOW_NUL, NULL);
     return o ? o : json_string(text); /* not JSON: show it as it is */
 }
 
