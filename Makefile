@@ -5,7 +5,7 @@
 #                   (idempotent) and build canonical/raft 0.22.1 once
 #   make run        one node on the embedded defaults (data in ./var/node1)
 #   make cluster    three nodes on loopback (data in ./var/node{1,2,3})
-#   make test       unit + integration tests
+#   make test       unit tests, a short fuzz run, integration tests
 #   make san        the same suites under ASan + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench      the benchmark harness against a local node and cluster
@@ -127,6 +127,7 @@ integration: all
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 
 san: deps
@@ -140,7 +141,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # The pure decoders and what they need: no threads, no sockets.
-FUZZ_LIB := $(wildcard common/*.c server/config*.c) server/smstext.c \
+FUZZ_LIB := $(wildcard common/*.c server/config*.c server/pdu*.c) server/smstext.c \
             $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
             api/msgjson.c api/tablejson.c api/jsonfmt.c server/xlat.c \
             api/frontendjson.c
@@ -156,8 +157,18 @@ fuzz-deps:
 
 $(FUZZ_BIN): | fuzz-deps
 
+# A short run of the PDU decoder's fuzz target, part of make test (the
+# long runs are make fuzz).
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke: build/fuzz/fuzz_pdu
+	@mkdir -p build/fuzz/corpus/fuzz_pdu
+	@echo "== fuzz_pdu ($(FUZZ_SMOKE_SECONDS) s)"
+	@set -o pipefail; build/fuzz/fuzz_pdu -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	  -print_final_stats=1 build/fuzz/corpus/fuzz_pdu \
+	  tests/fuzz/seeds/fuzz_pdu 2>&1 | tail -3
+
 fuzz: deps $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do \
+	@set -e -o pipefail; for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; \
@@ -183,4 +194,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps bench bench-micro clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-micro clean

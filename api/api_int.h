@@ -187,9 +187,22 @@ void h_messages_delivered(struct api_req *r);
 void h_messages_delete(struct api_req *r);
 void h_internal_lease(struct api_req *r);
 json_t *msg_to_json(const struct msg *m);
+/* Answers with the record of the message a write created or changed. */
+void api_reply_record(struct api_req *r);
+/* Finishes a create command whose message is filled in: the pipeline (when
+ * asked), the origin node, r->cmd.  false after replying (c is freed). */
+bool api_create_finish(struct api_req *r, struct cmd *c, bool pipeline);
+/* Hands r->cmd to the async backlog and answers 202 (503 when full). */
+void api_accept_async(struct api_req *r, const char *path);
+void h_messages_raw(struct api_req *r);
+void h_messages_raw_async(struct api_req *r);
 /* Fills d from a create body.  Returns 0, or an HTTP status with a detail
  * naming the field in err. */
 int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen);
+/* The JSON fields of a raw submission (SPEC §4 "Raw SMS PDU") into d, the
+ * pdu hex into *pdu (owned).  Same return convention. */
+int msg_raw_from_json(json_t *body, struct msg_data *d, char **pdu, char *err,
+                      size_t errlen);
 /* The number rules of SPEC §2, checked after translation: 0 or 422. */
 int msg_check_numbers(const struct msg_data *d, char *err, size_t errlen);
 /* Fills a PATCH command; same return convention. */
@@ -260,9 +273,10 @@ void h_internal_read_index(struct api_req *r);
 void h_openapi(struct api_req *r);
 
 /* ---- async.c ---- */
-/* Takes the encoded command and the original body; 0, or -1 when the
- * backlog is full. */
-int api_async_submit(struct api_req *r, const uint8_t *cmd, size_t len);
+/* Takes the encoded command and the original body (a follower forwards
+ * that body to path on the leader); 0, or -1 when the backlog is full. */
+int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
+                     size_t len);
 void api_async_thread_init(struct api_thread *t);
 
 /* ---- metrics_http.c ---- */

@@ -32,6 +32,7 @@ struct async_item {
     size_t body_len;
     char rid[CMD_MAX_REQUEST_ID + 1];
     char client[64];
+    const char *path;        /* where a follower forwards the body */
     struct async_item *next;
 };
 
@@ -102,8 +103,8 @@ static void send_one(struct api_thread *t, struct async_item *it, bool leader,
         node_propose(t->api->node, it->cmd, it->cmd_len, &it->call);
         return;
     }
-    struct fwd_meta meta = {"POST", "/api/messages", t->api->node_name,
-                            it->client, it->rid, "node"};
+    struct fwd_meta meta = {"POST", it->path, t->api->node_name, it->client,
+                            it->rid, "node"};
     if (url == NULL || fwd_send(t->fwd, url, EVHTTP_REQ_POST, &meta,
                                 t->api->cfg->cluster_secret, it->body,
                                 it->body_len, forwarded, it) != 0)
@@ -147,7 +148,8 @@ static void drain(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-int api_async_submit(struct api_req *r, const uint8_t *cmd, size_t len)
+int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
+                     size_t len)
 {
     struct api *a = r->t->api;
     if (atomic_fetch_add(&a->async_backlog, 1) >= a->cfg->async_queue_max) {
@@ -157,6 +159,7 @@ int api_async_submit(struct api_req *r, const uint8_t *cmd, size_t len)
     struct async_item *it = xcalloc(1, sizeof *it);
     it->api = a;
     it->call.data = it;
+    it->path = path;
     it->cmd = xmalloc(len);
     memcpy(it->cmd, cmd, len);
     it->cmd_len = len;

@@ -41,7 +41,7 @@ static json_t *render_one(struct api_req *r, int64_t id)
 }
 
 /* After a write that answers with the message record. */
-static void reply_record(struct api_req *r)
+void api_reply_record(struct api_req *r)
 {
     const struct store_result *res = &r->call.result;
     if (api_reply_result_error(r, res))
@@ -52,9 +52,32 @@ static void reply_record(struct api_req *r)
     api_reply_data(r, res->status ? res->status : 200, j);
 }
 
+static const char *origin_of(struct api_req *r)
+{
+    return r->forwarded ? r->forwarder : r->t->api->node_name;
+}
+
+bool api_create_finish(struct api_req *r, struct cmd *c, bool pipeline)
+{
+    char err[256];
+    int st = pipeline ? pipeline_create(r->t, &c->u.create, err, sizeof err)
+                      : 0;
+    if (st != 0) {
+        cmd_free(c);
+        api_reply_error(r, st, "%s", err);
+        return false;
+    }
+    const char *origin = origin_of(r);
+    c->u.create.m.origin_node = xstrdup(origin);
+    if (c->u.create.reply)
+        c->u.create.reply->origin_node = xstrdup(origin);
+    api_set_cmd(r, c);
+    return true;
+}
+
 /* Parses and validates a create body into r->cmd, running the pipeline
  * (translation, routing) when asked; false after replying. */
-static bool create_cmd(struct api_req *r, const char *origin, bool pipeline)
+static bool create_cmd(struct api_req *r, bool pipeline)
 {
     if (api_parse_body(r, false) != 0)
         return false;
@@ -62,30 +85,19 @@ static bool create_cmd(struct api_req *r, const char *origin, bool pipeline)
     char err[256];
     cmd_init(&c, CMD_MSG_CREATE);
     int st = msg_from_json(r->body, &c.u.create.m, err, sizeof err);
-    if (st == 0 && pipeline)
-        st = pipeline_create(r->t, &c.u.create, err, sizeof err);
     if (st != 0) {
         cmd_free(&c);
         api_reply_error(r, st, "%s", err);
         return false;
     }
-    c.u.create.m.origin_node = xstrdup(origin);
-    if (c.u.create.reply)
-        c.u.create.reply->origin_node = xstrdup(origin);
-    api_set_cmd(r, &c);
-    return true;
-}
-
-static const char *origin_of(struct api_req *r)
-{
-    return r->forwarded ? r->forwarder : r->t->api->node_name;
+    return api_create_finish(r, &c, pipeline);
 }
 
 /* On the leader (also after a retry that found this node leading): the
  * pipeline decides translation and routing, then the command is proposed. */
 static void create_on_leader(struct api_req *r)
 {
-    if (create_cmd(r, origin_of(r), true))
+    if (create_cmd(r, true))
         api_propose(r);
 }
 
@@ -94,19 +106,14 @@ static void create_on_leader(struct api_req *r)
 void h_messages_create(struct api_req *r)
 {
     r->leader_action = create_on_leader;
-    if (!node_is_leader(r->t->api->node) &&
-        !create_cmd(r, origin_of(r), false))
+    if (!node_is_leader(r->t->api->node) && !create_cmd(r, false))
         return;
-    api_write(r, reply_record);
+    api_write(r, api_reply_record);
 }
 
-void h_messages_create_async(struct api_req *r)
+void api_accept_async(struct api_req *r, const char *path)
 {
-    if (r->key_kind == KEY_NONE)
-        r->key_kind = KEY_NODE; /* the background path may resend it */
-    if (!create_cmd(r, r->t->api->node_name, true))
-        return;
-    if (api_async_submit(r, r->cmd, r->cmd_len) != 0) {
+    if (api_async_submit(r, path, r->cmd, r->cmd_len) != 0) {
         api_reply_error(r, 503, "Async backlog full (async_queue_max); retry "
                                 "later");
         return;
@@ -115,6 +122,14 @@ void h_messages_create_async(struct api_req *r)
                    json_pack("{s:s,s:s,s:s}", "status", "accepted", "message",
                              "Message accepted for processing", "request_id",
                              r->rid));
+}
+
+void h_messages_create_async(struct api_req *r)
+{
+    if (r->key_kind == KEY_NONE)
+        r->key_kind = KEY_NODE; /* the background path may resend it */
+    if (create_cmd(r, true))
+        api_accept_async(r, "/api/messages");
 }
 
 static void get_now(struct api_req *r)
@@ -336,7 +351,7 @@ void h_messages_patch(struct api_req *r)
         return;
     }
     api_set_cmd(r, &c);
-    api_write(r, reply_record);
+    api_write(r, api_reply_record);
 }
 
 void h_messages_retry(struct api_req *r)
@@ -348,7 +363,7 @@ void h_messages_retry(struct api_req *r)
     cmd_init(&c, CMD_MSG_RETRY);
     c.u.id = id;
     api_set_cmd(r, &c);
-    api_write(r, reply_record);
+    api_write(r, api_reply_record);
 }
 
 void h_messages_delivered(struct api_req *r)
@@ -369,7 +384,7 @@ void h_messages_delivered(struct api_req *r)
     if (ds && json_is_string(ds))
         c.u.delivered.dest_smsc = xstrdup(json_string_value(ds));
     api_set_cmd(r, &c);
-    api_write(r, reply_record);
+    api_write(r, api_reply_record);
 }
 
 static void deleted(struct api_req *r)

@@ -303,6 +303,21 @@ static int parts_and_dcs(json_t *body, struct msg_data *d, struct verr *e)
     return 0;
 }
 
+static int source_type(json_t *body, struct msg_data *d, struct verr *e)
+{
+    char *st = NULL;
+    if (get_str(body, "source_type", 32, &st, e) != 0)
+        return -1;
+    int t = SRC_NONE;
+    int rc = st && msg_source_type_parse(st, &t) != 0;
+    free(st);
+    if (rc)
+        return fail(e, 422, "source_type must be one of ims, "
+                            "circuit_switched, smpp");
+    d->source_type = (uint8_t)t;
+    return 0;
+}
+
 static int flags_and_times(json_t *body, struct msg_data *d, struct verr *e)
 {
     if (get_bool(body, "tp_dcs_compressed", &d->tp_dcs_compressed, e) ||
@@ -317,17 +332,7 @@ static int flags_and_times(json_t *body, struct msg_data *d, struct verr *e)
         get_time(body, "deliver_after", &d->deliver_after, e) ||
         get_time(body, "expires", &d->expires, e))
         return -1;
-    char *st = NULL;
-    if (get_str(body, "source_type", 32, &st, e) != 0)
-        return -1;
-    int t = SRC_NONE;
-    int rc = st && msg_source_type_parse(st, &t) != 0;
-    free(st);
-    if (rc)
-        return fail(e, 422, "source_type must be one of ims, "
-                            "circuit_switched, smpp");
-    d->source_type = (uint8_t)t;
-    return 0;
+    return source_type(body, d, e);
 }
 
 int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen)
@@ -361,6 +366,35 @@ int msg_from_json(json_t *body, struct msg_data *d, char *err, size_t errlen)
 fail:
     msg_data_free(d);
     return e.status;
+}
+
+static const char *const raw_fields[] = {
+    "pdu", "source_smsc", "source_msisdn", "destination_msisdn",
+    "source_imsi", "dest_imsi", "dest_smsc", "source_type", NULL,
+};
+
+int msg_raw_from_json(json_t *body, struct msg_data *d, char **pdu, char *err,
+                      size_t errlen)
+{
+    struct verr e = {err, errlen, 0};
+    msg_data_init(d);
+    *pdu = NULL;
+    if (check_known(body, raw_fields, &e) || require(body, "pdu", &e) ||
+        require(body, "source_smsc", &e) ||
+        get_hex(body, "pdu", 2 * 255, pdu, &e) ||
+        get_name(body, "source_smsc", &d->source_smsc, &e) ||
+        get_name(body, "dest_smsc", &d->dest_smsc, &e) ||
+        get_str(body, "source_msisdn", 64, &d->source_msisdn, &e) ||
+        get_str(body, "destination_msisdn", 64, &d->destination_msisdn, &e) ||
+        get_imsi(body, "source_imsi", &d->source_imsi, &e) ||
+        get_imsi(body, "dest_imsi", &d->dest_imsi, &e) ||
+        source_type(body, d, &e)) {
+        free(*pdu);
+        *pdu = NULL;
+        msg_data_free(d);
+        return e.status;
+    }
+    return 0;
 }
 
 int msg_check_numbers(const struct msg_data *d, char *err, size_t errlen)

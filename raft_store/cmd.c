@@ -68,6 +68,9 @@ void cmd_free(struct cmd *c)
     case CMD_MSG_PATCH:
         msg_data_free(&c->u.patch.set);
         break;
+    case CMD_SMMA:
+        free(c->u.msisdn);
+        break;
     case CMD_EVENT_ADD:
         free(c->u.event.name);
         free(c->u.event.description);
@@ -205,6 +208,8 @@ static void create_encode(struct buf *b, const struct cmd_create *cr)
         msg_data_encode(b, cr->reply);
         buf_put_u8(b, cr->reply_action);
     }
+    buf_put_u64le(b, cr->mr_key);
+    buf_put_bool(b, cr->tp_rd);
 }
 
 static void create_decode(struct rd *r, struct cmd_create *cr)
@@ -228,6 +233,8 @@ static void create_decode(struct rd *r, struct cmd_create *cr)
         if (cr->reply_action == ACT_AUTO_REPLY)
             r->err = -1; /* a reply is never auto-replied again */
     }
+    cr->mr_key = rd_u64le(r);
+    cr->tp_rd = rd_bool(r);
     if (cr->action > ACT_CLIENT_DEST || cr->reply_action > ACT_CLIENT_DEST ||
         (cr->reply != NULL && cr->action != ACT_AUTO_REPLY))
         r->err = -1;
@@ -269,6 +276,9 @@ static void body_encode(struct buf *b, const struct cmd *c)
     case CMD_MSG_DELIVERED:
         buf_put_svar(b, c->u.delivered.id);
         buf_put_str(b, c->u.delivered.dest_smsc);
+        break;
+    case CMD_SMMA:
+        buf_put_str(b, c->u.msisdn);
         break;
     case CMD_EVENT_ADD:
         buf_put_svar(b, c->u.event.id);
@@ -349,6 +359,11 @@ static void body_decode(struct rd *r, struct cmd *c)
     case CMD_MSG_DELIVERED:
         c->u.delivered.id = rd_svar(r);
         c->u.delivered.dest_smsc = rd_str(r, CMD_MAX_NAME);
+        break;
+    case CMD_SMMA:
+        c->u.msisdn = rd_str(r, CMD_MAX_NAME);
+        if (c->u.msisdn == NULL)
+            r->err = -1;
         break;
     case CMD_EVENT_ADD:
         c->u.event.id = rd_svar(r);
@@ -505,6 +520,7 @@ const char *cmd_type_name(int type)
     case CMD_MSG_DELETE: return "msg_delete";
     case CMD_MSG_LEASE: return "msg_lease";
     case CMD_EVENT_ADD: return "event_add";
+    case CMD_SMMA: return "smma";
     case CMD_ROUTE_PUT: return "route_put";
     case CMD_ROUTE_DELETE: return "route_delete";
     case CMD_ROUTE_IMPORT: return "route_import";

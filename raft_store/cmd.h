@@ -52,6 +52,8 @@ enum cmd_type {
     CMD_MSG_DELETE = 20,
     CMD_MSG_LEASE = 21,    /* queue fetch with lease_seconds */
     CMD_EVENT_ADD = 22,    /* POST /api/events */
+    CMD_SMMA = 23,         /* RP-SMMA: a subscriber's waiting messages
+                            * become deliverable now */
     CMD_ROUTE_PUT = 32,    /* create (id 0) or replace a route */
     CMD_ROUTE_DELETE = 33,
     CMD_ROUTE_IMPORT = 34,
@@ -127,6 +129,9 @@ struct cmd_create {
     struct msg_data *reply;  /* ACT_AUTO_REPLY: the reply, or NULL when
                               * the sender cannot be answered */
     uint8_t reply_action;    /* the reply's own routing outcome */
+    uint64_t mr_key;     /* raw SMS-SUBMIT: hash of originator, TP-MR and
+                          * destination (retransmission check), 0 = none */
+    bool tp_rd;          /* TP-RD: refuse a retransmission with 409 */
 };
 
 struct cmd_event {
@@ -166,6 +171,7 @@ struct cmd {
         } delivered;
         struct cmd_lease lease;
         struct cmd_event event;
+        char *msisdn;                /* SMMA */
         struct route_rec route;      /* ROUTE_PUT */
         struct xlat_rule_rec rule;   /* RULE_PUT */
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */

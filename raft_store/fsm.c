@@ -114,9 +114,14 @@ static void record_arrival(struct store *s, struct msg *m, int action,
                    d->dest_smsc ? d->dest_smsc : "-", (long long)d->route_id);
         break;
     case ACT_CLIENT_DEST:
-        events_add(s, m, EV_ROUTED, NULL, NULL,
-                   "Routed to %s (dest_smsc given by the client)",
-                   d->dest_smsc ? d->dest_smsc : "-");
+        if (d->status_report_for)
+            events_add(s, m, EV_ROUTED, NULL, NULL,
+                       "Status report routed back to %s",
+                       d->dest_smsc ? d->dest_smsc : "-");
+        else
+            events_add(s, m, EV_ROUTED, NULL, NULL,
+                       "Routed to %s (dest_smsc given by the client)",
+                       d->dest_smsc ? d->dest_smsc : "-");
         break;
     case ACT_DROP:
         events_add(s, m, EV_DROPPED, NULL, NULL, "Dropped by route_id=%lld",
@@ -135,8 +140,8 @@ static void record_arrival(struct store *s, struct msg *m, int action,
 }
 
 /* Stores one new message (taking d over) and records its first events. */
-static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
-                              const char *note)
+struct msg *store_insert_new(struct store *s, struct msg_data *d, int action,
+                             const char *note)
 {
     struct msg *m = xcalloc(1, sizeof *m);
     m->id = s->next_id++;
@@ -163,12 +168,62 @@ static struct msg *insert_new(struct store *s, struct msg_data *d, int action,
     m->final_at = d->status == MSG_PENDING ? TIME_NULL : s->clock;
     record_arrival(s, m, action, note);
     store_insert(s, m);
+    if (d->status != MSG_PENDING && action != ACT_AUTO_REPLY)
+        status_report(s, m); /* an auto-reply's comes after its event */
     return m;
+}
+
+/* The original of an auto-reply route is delivered at once; its reply (if
+ * the sender can be answered) is stored in the same command. */
+static void answer_auto_reply(struct store *s, struct msg *m,
+                              struct cmd_create *cr, struct store_result *r)
+{
+    if (cr->reply == NULL) {
+        events_add(s, m, EV_CUSTOM, "auto_reply_skipped", NULL,
+                   "route_id=%lld: the sender %s cannot be answered",
+                   (long long)m->d.route_id,
+                   m->d.source_msisdn ? m->d.source_msisdn : "-");
+    } else {
+        struct msg *reply =
+            store_insert_new(s, cr->reply, cr->reply_action, NULL);
+        r->id2 = reply->id;
+        events_add(s, m, EV_AUTO_REPLY, NULL, NULL,
+                   "Auto-reply message id=%lld sent by route_id=%lld",
+                   (long long)reply->id, (long long)m->d.route_id);
+    }
+    events_add(s, m, EV_DELIVERED, NULL, NULL, "Answered by auto-reply");
+    status_report(s, m);
+}
+
+/* A raw SMS-SUBMIT repeating the originator, TP-MR and destination of one
+ * received within fingerprint_ttl_minutes is a retransmission (TS 23.040
+ * 9.2.3.25): answered with the stored message, or 409 with TP-RD set.
+ * Returns true when it was one (r is then filled). */
+static bool retransmission(struct store *s, const struct cmd_create *cr,
+                           struct store_result *r)
+{
+    const struct dedupe_entry *e =
+        cr->mr_key ? dedupe_find(s, cr->mr_key) : NULL;
+    if (e == NULL)
+        return false;
+    r->id = e->id;
+    if (cr->tp_rd) {
+        set_error(r, 409,
+                  "Duplicate message: TP-RD is set and message %lld has the "
+                  "same originator, TP-MR and destination",
+                  (long long)e->id);
+    } else {
+        r->status = 200;
+        r->duplicate = true;
+    }
+    return true;
 }
 
 static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
 {
     struct cmd_create *cr = &c->u.create;
+    if (retransmission(s, cr, r))
+        return;
     if ((int64_t)s->by_status[MSG_PENDING] >=
         s->settings.max_pending_messages) {
         set_error(r, 503,
@@ -181,23 +236,13 @@ static void apply_create(struct store *s, struct cmd *c, struct store_result *r)
         set_error(r, 422, "No route found");
         return;
     }
-    struct msg *m = insert_new(s, &cr->m, cr->action, cr->xlat_note);
+    struct msg *m = store_insert_new(s, &cr->m, cr->action, cr->xlat_note);
     r->status = 201;
     r->id = m->id;
-    if (cr->action == ACT_AUTO_REPLY && cr->reply == NULL)
-        events_add(s, m, EV_CUSTOM, "auto_reply_skipped", NULL,
-                   "route_id=%lld: the sender %s cannot be answered",
-                   (long long)m->d.route_id,
-                   m->d.source_msisdn ? m->d.source_msisdn : "-");
-    if (cr->reply == NULL)
-        return;
-    int64_t route_id = m->d.route_id;
-    struct msg *reply = insert_new(s, cr->reply, cr->reply_action, NULL);
-    r->id2 = reply->id;
-    events_add(s, m, EV_AUTO_REPLY, NULL, NULL,
-               "Auto-reply message id=%lld sent by route_id=%lld",
-               (long long)reply->id, (long long)route_id);
-    events_add(s, m, EV_DELIVERED, NULL, NULL, "Answered by auto-reply");
+    if (cr->action == ACT_AUTO_REPLY)
+        answer_auto_reply(s, m, cr, r);
+    if (cr->mr_key != 0)
+        dedupe_add(s, cr->mr_key, KEY_CLIENT, r);
 }
 
 static void deliver(struct store *s, struct msg *m, int64_t when)
@@ -210,6 +255,7 @@ static void deliver(struct store *s, struct msg *m, int64_t when)
         free(m->d.message_body);
         m->d.message_body = NULL;
     }
+    status_report(s, m);
 }
 
 /* Checks a PATCH before anything changes; returns false with r set. */
@@ -250,6 +296,8 @@ static void set_status_event(struct store *s, struct msg *m, int to)
     else
         events_add(s, m, codes[to], NULL, NULL, "Status set to %s",
                    msg_status_name(to));
+    if (to != MSG_PENDING)
+        status_report(s, m);
 }
 
 static void replace_str(char **dst, char **src)
@@ -328,6 +376,7 @@ static void apply_retry(struct store *s, struct cmd *c, struct store_result *r)
         events_add(s, m, EV_FAILED, NULL, NULL,
                    "Failed after %d delivery attempts (max_delivery_attempts)",
                    d->delivery_attempts);
+        status_report(s, m);
     }
     store_reindex(s, m);
     r->status = 200;
@@ -354,6 +403,7 @@ static void apply_delete(struct store *s, struct cmd *c, struct store_result *r)
     if (m->d.status == MSG_PENDING) {
         store_set_status(s, m, MSG_DROPPED);
         events_add(s, m, EV_DROPPED, NULL, NULL, "Deleted while pending");
+        status_report(s, m);
     }
     store_remove(s, m);
     r->status = 204;
@@ -394,6 +444,10 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_MSG_DELETE: apply_delete(s, c, r); break;
     case CMD_MSG_LEASE: apply_lease(s, c, r); break;
     case CMD_EVENT_ADD: apply_event(s, c, r); break;
+    case CMD_SMMA:
+        r->status = 200;
+        r->id = store_smma(s, c->u.msisdn);
+        break;
     case CMD_ROUTE_PUT:
     case CMD_ROUTE_DELETE:
     case CMD_ROUTE_IMPORT:

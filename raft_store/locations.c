@@ -61,6 +61,7 @@ static struct sub *sub_get(struct store *s, const char *msisdn)
         u = xcalloc(1, sizeof *u);
         u->msisdn = xstrdup(msisdn);
         rb_init(&u->waiting);
+        rb_init(&u->pending);
         hmap_str_put(&s->subs, msisdn, u);
     }
     return u;
@@ -68,7 +69,7 @@ static struct sub *sub_get(struct store *s, const char *msisdn)
 
 static void sub_maybe_free(struct store *s, struct sub *u)
 {
-    if (u->locs != NULL || u->waiting.count > 0)
+    if (u->locs != NULL || u->waiting.count > 0 || u->pending.count > 0)
         return;
     hmap_str_del(&s->subs, u->msisdn);
     free(u->msisdn);
@@ -155,6 +156,52 @@ void loc_msg_unlink(struct store *s, struct msg *m)
     rb_erase(&u->waiting, &m->by_sub);
     m->sub = NULL;
     sub_maybe_free(s, u);
+}
+
+static int cmp_by_dest(const struct rb_node *a, const struct rb_node *b)
+{
+    int64_t x = rb_entry(a, struct msg, by_dest)->id;
+    int64_t y = rb_entry(b, struct msg, by_dest)->id;
+    return x < y ? -1 : x > y;
+}
+
+void dest_link(struct store *s, struct msg *m)
+{
+    if (m->d.destination_msisdn == NULL || m->dest_sub != NULL)
+        return;
+    struct sub *u = sub_get(s, m->d.destination_msisdn);
+    m->dest_sub = u;
+    rb_insert(&u->pending, &m->by_dest, cmp_by_dest);
+}
+
+void dest_unlink(struct store *s, struct msg *m)
+{
+    struct sub *u = m->dest_sub;
+    if (u == NULL)
+        return;
+    rb_erase(&u->pending, &m->by_dest);
+    m->dest_sub = NULL;
+    sub_maybe_free(s, u);
+}
+
+uint32_t store_smma(struct store *s, const char *msisdn)
+{
+    struct sub *u = hmap_str_get(&s->subs, msisdn);
+    uint32_t n = 0;
+    for (struct rb_node *it = u ? rb_first(&u->pending) : NULL; it;
+         it = rb_next(it)) {
+        struct msg *m = rb_entry(it, struct msg, by_dest);
+        if (m->due_at == TIME_NULL || m->due_at <= s->tick)
+            continue;
+        store_set_deliver_after(s, m, s->clock);
+        m->d.updated_at = s->clock;
+        events_add(s, m, EV_CUSTOM, "memory_available", NULL,
+                   "RP-SMMA: the subscriber can receive again; delivery "
+                   "is due now");
+        store_reindex(s, m);
+        n++;
+    }
+    return n;
 }
 
 static void schedule_expiry(struct store *s, struct loc *l)

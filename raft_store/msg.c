@@ -28,6 +28,7 @@ void msg_data_init(struct msg_data *d)
     d->updated_at = TIME_NULL;
     d->message_parts = 1;
     d->message_part_number = 1;
+    d->tp_mr = -1;
     d->tp_dcs_message_class = MSG_CLASS_NONE;
 }
 
@@ -101,6 +102,7 @@ void msg_data_encode(struct buf *b, const struct msg_data *d)
     buf_put_svar(b, d->message_part_number);
     buf_put_svar(b, d->delivery_attempts);
     buf_put_svar(b, d->route_id);
+    buf_put_svar(b, d->tp_mr);
     buf_put_u8(b, d->charged);
     buf_put_u8(b, d->status);
     buf_put_u8(b, d->source_type);
@@ -138,6 +140,7 @@ int msg_data_decode(struct rd *r, struct msg_data *d)
     d->message_part_number = rd_i32(r);
     d->delivery_attempts = rd_i32(r);
     d->route_id = rd_svar(r);
+    d->tp_mr = rd_i32(r);
     d->charged = rd_u8(r);
     d->status = rd_u8(r);
     d->source_type = rd_u8(r);
@@ -147,7 +150,7 @@ int msg_data_decode(struct rd *r, struct msg_data *d)
     msg_set_flags(d, flags);
     if (r->err || d->status >= MSG_STATUS_COUNT ||
         d->source_type >= SRC_TYPE_COUNT || d->charset > 3 || (flags & 0x80) ||
-        d->route_id < 0 || d->charged > 2 ||
+        d->route_id < 0 || d->charged > 2 || d->tp_mr < -1 || d->tp_mr > 255 ||
         (d->tp_dcs_message_class > 3 &&
          d->tp_dcs_message_class != MSG_CLASS_NONE)) {
         r->err = -1;

@@ -59,6 +59,7 @@ struct msg_data {
     int64_t updated_at;
     int64_t status_report_for;   /* 0 = null */
     int64_t route_id;            /* the route that chose dest_smsc, 0 = none */
+    int32_t tp_mr;               /* TP-MR of a raw SMS-SUBMIT, -1 = none */
     int32_t message_parts;
     int32_t message_part_number;
     int32_t delivery_attempts;

@@ -252,21 +252,26 @@ void store_insert(struct store *s, struct msg *m)
 {
     m->queue = NULL;
     m->sub = NULL;
+    m->dest_sub = NULL;
     m->locq = NULL;
     for (int k = 0; k < DL_KIND_COUNT; k++)
         m->dl_pushed[k] = TIME_NULL;
     rb_insert(&s->by_id, &m->by_id, cmp_by_id);
     s->by_status[m->d.status]++;
-    if (m->d.status == MSG_PENDING)
+    if (m->d.status == MSG_PENDING) {
         rb_insert(&s->pending, &m->by_pending, cmp_pending);
+        dest_link(s, m);
+    }
     store_reindex(s, m);
 }
 
 void store_remove(struct store *s, struct msg *m)
 {
     queue_unlink(s, m);
-    if (m->d.status == MSG_PENDING)
+    if (m->d.status == MSG_PENDING) {
         rb_erase(&s->pending, &m->by_pending);
+        dest_unlink(s, m);
+    }
     s->by_status[m->d.status]--;
     rb_erase(&s->by_id, &m->by_id);
     msg_data_free(&m->d);
@@ -284,10 +289,14 @@ void store_set_status(struct store *s, struct msg *m, int status)
 {
     if (m->d.status == status)
         return;
-    if (m->d.status == MSG_PENDING)
+    if (m->d.status == MSG_PENDING) {
         rb_erase(&s->pending, &m->by_pending);
-    if (status == MSG_PENDING)
+        dest_unlink(s, m);
+    }
+    if (status == MSG_PENDING) {
         rb_insert(&s->pending, &m->by_pending, cmp_pending);
+        dest_link(s, m);
+    }
     s->by_status[m->d.status]--;
     s->by_status[status]++;
     m->d.status = (uint8_t)status;

@@ -54,6 +54,7 @@ struct msg {
     int64_t dl_pushed[6];     /* deadline already queued per kind */
     struct store_queue *queue; /* ready queue it is in, or NULL */
     struct sub *sub;           /* unrouted: its destination's entry */
+    struct sub *dest_sub;      /* pending: its destination's entry */
     struct store_queue *locq;  /*   and the live location's queue */
     struct msg_events *ev;     /* its event log, or NULL */
     struct rb_node by_id;
@@ -61,6 +62,7 @@ struct msg {
     struct rb_node by_pending;
     struct rb_node by_sub;
     struct rb_node by_locq;
+    struct rb_node by_dest;    /* in dest_sub->pending */
 };
 
 struct store_result {

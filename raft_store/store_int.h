@@ -72,6 +72,7 @@ struct sub {
     struct loc *locs;
     struct store_queue *locq;  /* live location's queue, or NULL */
     struct rb_tree waiting;    /* unrouted ready messages, by id */
+    struct rb_tree pending;    /* every pending message to it, by id */
 };
 
 /* The events of one message, appended in order (see events.c). */
@@ -199,6 +200,11 @@ void fsm_apply_table_cmd(struct store *s, struct cmd *c,
 /* locations.c */
 void loc_msg_link(struct store *s, struct msg *m);   /* joined unrouted */
 void loc_msg_unlink(struct store *s, struct msg *m); /* left unrouted */
+void dest_link(struct store *s, struct msg *m);      /* became pending */
+void dest_unlink(struct store *s, struct msg *m);    /* left pending */
+/* RP-SMMA: the subscriber's pending messages held back by a retry delay
+ * become due now; returns how many. */
+uint32_t store_smma(struct store *s, const char *msisdn);
 void loc_insert(struct store *s, struct loc *l);
 void loc_remove(struct store *s, struct loc *l);
 bool loc_expire(struct store *s, int64_t id, int64_t when);
@@ -226,7 +232,15 @@ void dedupe_add(struct store *s, uint64_t hash, int kind,
 void dedupe_expire(struct store *s);
 void dedupe_clear(struct store *s);
 
+/* reports.c */
+/* m just became final: its status report, when one was requested. */
+void status_report(struct store *s, struct msg *m);
+
 /* fsm.c */
+/* Stores a new message (taking d over) with its arrival events; action is
+ * an enum create_action. */
+struct msg *store_insert_new(struct store *s, struct msg_data *d, int action,
+                             const char *note);
 void fsm_apply_cmd(struct store *s, struct cmd *c,
                    struct store_result *r);
 

@@ -98,6 +98,7 @@ static void expire(struct store *s, struct msg *m, int kind)
                    "to dead letter",
                    (long long)s->settings.dead_letter_time_minutes);
     store_reindex(s, m);
+    status_report(s, m);
 }
 
 /* Applies one due item; returns true when it was a real transition. */
