@@ -79,6 +79,26 @@ void h_internal_read_index(struct api_req *r)
     node_barrier(r->t->api->node, &r->call);
 }
 
+/* The {name} segment of a pattern as an OpenAPI path parameter: {id} an
+ * integer (or, for locations, an id or a +MSISDN), anything else a
+ * string. */
+static void path_parameter(json_t *op, const char *pattern)
+{
+    const char *open = strchr(pattern, '{');
+    const char *close = open ? strchr(open, '}') : NULL;
+    if (close == NULL)
+        return;
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+    bool integer = strcmp(name, "id") == 0 &&
+                   strncmp(pattern, "/api/locations", 14) != 0;
+    json_object_set_new(
+        op, "parameters",
+        json_pack("[{s:s,s:s,s:b,s:{s:s}}]", "name", name, "in", "path",
+                  "required", 1, "schema", "type",
+                  integer ? "integer" : "string"));
+}
+
 static const char *method_lower(enum evhttp_cmd_type m)
 {
     switch (m) {
@@ -106,11 +126,7 @@ void h_openapi(struct api_req *r)
         json_t *op = json_pack("{s:s,s:{s:{s:s}}}", "summary", rt->summary,
                                "responses", "default", "description",
                                "SPEC §3 envelope");
-        if (strstr(rt->pattern, "{id}"))
-            json_object_set_new(
-                op, "parameters",
-                json_pack("[{s:s,s:s,s:b,s:{s:s}}]", "name", "id", "in",
-                          "path", "required", 1, "schema", "type", "integer"));
+        path_parameter(op, rt->pattern);
         json_object_set_new(p, method_lower(rt->method), op);
     }
     api_reply_json(r, 200,

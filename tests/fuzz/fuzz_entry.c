@@ -30,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct store *s = store_new();
         for (uint64_t i = 1; i <= 2; i++) {
             uint32_t n;
-            store_results_free(store_apply_entry(s, i, e.data, e.len, &n), n);
+            struct store_result *res =
+                store_apply_entry(s, i, e.data, e.len, &n);
+            store_results_free(res, n);
         }
         struct buf snap;
         buf_init(&snap);
@@ -46,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct store *s = store_new();
     uint32_t n;
-    store_results_free(store_apply_entry(s, 1, data, size, &n), n);
+    struct store_result *res = store_apply_entry(s, 1, data, size, &n);
+    store_results_free(res, n);
     store_free(s);
     return 0;
 }

@@ -185,3 +185,28 @@ def test_sigterm_during_start_up_exits_promptly(make_node):
                         f"running 10 s later:\n{n.log_tail(10)}")
         assert rc in (0, -signal.SIGTERM), \
             f"SIGTERM {delay * 1000:.0f} ms after start: exit {rc}"
+
+
+def test_openapi_document_matches_the_routes(node):
+    """Every path and method the OpenAPI document lists is served (never
+    404 "Not found" or 405), and the main resources are in it."""
+    r = node.api.get("/api/openapi.json")
+    assert r.status_code == 200, describe(r)
+    doc = r.json()
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    for must in ("/api/messages", "/api/messages/{id}", "/api/routes",
+                 "/api/translation_rules/simulate", "/api/locations/{id}",
+                 "/api/events/{id}", "/api/messages_raw"):
+        assert must in paths, f"{must} missing from the OpenAPI document"
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            if "{" in path:
+                params = op.get("parameters", [])
+                assert params and params[0]["in"] == "path", (method, path)
+            url = path.replace("{id}", "1").replace("{name}", "x")
+            resp = node.api.request(method.upper(), url, {})
+            assert resp.status_code != 405, f"{method} {path}: 405"
+            if resp.status_code == 404:
+                assert not resp.json()["errors"]["detail"].startswith(
+                    "Not found:"), f"{method} {path} is not routed"
