@@ -21,6 +21,8 @@ void cmd_init(struct cmd *c, enum cmd_type type)
     case CMD_ROUTE_PUT: route_rec_init(&c->u.route); break;
     case CMD_RULE_PUT: xlat_rule_rec_init(&c->u.rule); break;
     case CMD_LOC_PUT: location_rec_init(&c->u.loc.rec); break;
+    case CMD_MMS_PUT: mms_rec_init(&c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_init(&c->u.ss7); break;
     default: break;
     }
 }
@@ -77,6 +79,8 @@ void cmd_free(struct cmd *c)
     case CMD_ROUTE_IMPORT: cmd_import_free(&c->u.import, true); break;
     case CMD_RULE_IMPORT: cmd_import_free(&c->u.import, false); break;
     case CMD_LOC_PUT: location_rec_free(&c->u.loc.rec); break;
+    case CMD_MMS_PUT: mms_rec_free(&c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_free(&c->u.ss7); break;
     case CMD_MSG_DELIVERED:
         free(c->u.delivered.dest_smsc);
         break;
@@ -262,6 +266,8 @@ static void body_encode(struct buf *b, const struct cmd *c)
     case CMD_ROUTE_DELETE:
     case CMD_RULE_DELETE:
     case CMD_LOC_DELETE:
+    case CMD_MMS_DELETE:
+    case CMD_SS7_DELETE:
         buf_put_svar(b, c->u.id);
         break;
     case CMD_MSG_DELIVERED:
@@ -282,6 +288,8 @@ static void body_encode(struct buf *b, const struct cmd *c)
         location_rec_encode(b, &c->u.loc.rec);
         buf_put_bool(b, c->u.loc.by_imsi);
         break;
+    case CMD_MMS_PUT: mms_rec_encode(b, &c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_encode(b, &c->u.ss7); break;
     case CMD_MSG_LEASE:
         buf_put_str(b, c->u.lease.smsc);
         buf_put_bool(b, c->u.lease.include_unrouted);
@@ -341,6 +349,8 @@ static void body_decode(struct rd *r, struct cmd *c)
     case CMD_ROUTE_DELETE:
     case CMD_RULE_DELETE:
     case CMD_LOC_DELETE:
+    case CMD_MMS_DELETE:
+    case CMD_SS7_DELETE:
         c->u.id = rd_svar(r);
         break;
     case CMD_MSG_DELIVERED:
@@ -375,6 +385,14 @@ static void body_decode(struct rd *r, struct cmd *c)
             r->err = -1;
         }
         c->u.loc.by_imsi = rd_bool(r);
+        break;
+    case CMD_MMS_PUT:
+        if (mms_rec_decode(r, &c->u.mms) != 0)
+            r->err = -1; /* the record is freed and re-initialised */
+        break;
+    case CMD_SS7_PUT:
+        if (ss7_rec_decode(r, &c->u.ss7) != 0)
+            r->err = -1;
         break;
     case CMD_MSG_LEASE:
         c->u.lease.smsc = rd_str(r, CMD_MAX_NAME);
@@ -504,6 +522,10 @@ const char *cmd_type_name(int type)
     case CMD_RULE_IMPORT: return "rule_import";
     case CMD_LOC_PUT: return "loc_put";
     case CMD_LOC_DELETE: return "loc_delete";
+    case CMD_MMS_PUT: return "mms_put";
+    case CMD_MMS_DELETE: return "mms_delete";
+    case CMD_SS7_PUT: return "ss7_put";
+    case CMD_SS7_DELETE: return "ss7_delete";
     default: return "unknown";
     }
 }

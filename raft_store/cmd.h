@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "raft_store/media.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
@@ -59,6 +60,10 @@ enum cmd_type {
     CMD_RULE_IMPORT = 42,
     CMD_LOC_PUT = 48,      /* upsert a subscriber location */
     CMD_LOC_DELETE = 49,
+    CMD_MMS_PUT = 56,      /* create (id 0) or replace an MMS message */
+    CMD_MMS_DELETE = 57,
+    CMD_SS7_PUT = 58,      /* create (id 0) or replace an SS7 event */
+    CMD_SS7_DELETE = 59,
 };
 
 /* What the leader's pipeline decided for a new message (SPEC §6). */
@@ -168,6 +173,8 @@ struct cmd {
         struct xlat_rule_rec rule;   /* RULE_PUT */
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */
         struct cmd_loc_put loc;
+        struct mms_rec mms;          /* MMS_PUT */
+        struct ss7_rec ss7;          /* SS7_PUT */
     } u;
 };
 
