@@ -237,6 +237,12 @@ void h_locations_patch(struct api_req *r);
 void h_locations_delete(struct api_req *r);
 void h_events_get(struct api_req *r);
 void h_events_add(struct api_req *r);
+/* media.c: MMS messages and SS7 events, one set of handlers for both */
+void h_media_list(struct api_req *r);
+void h_media_get(struct api_req *r);
+void h_media_create(struct api_req *r);
+void h_media_patch(struct api_req *r);
+void h_media_delete(struct api_req *r);
 /* Encodes c as this request's command (and frees c); the node the request
  * reached is recorded in it as the event source. */
 void api_set_cmd(struct api_req *r, struct cmd *c);
