@@ -428,8 +428,6 @@ static int get_table(struct rd *r, struct media_table *t)
 
 int store_media_restore(struct rd *r, struct store *t)
 {
-    if (!r->err && rd_left(r) == 0)
-        return 0; /* a snapshot written before these tables existed */
     if (get_table(r, t->mms) != 0 || get_table(r, t->ss7) != 0)
         return -1;
     return r->err;
