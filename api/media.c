@@ -122,8 +122,10 @@ static const struct media_res ss7_res = {
 
 static const struct media_res *res_of(struct api_req *r)
 {
-    return strncmp(r->route->pattern, "/api/ss7_events", 15) == 0 ? &ss7_res
-                                                                   : &mms_res;
+    static const char ss7_prefix[] = "/api/ss7_events";
+    return strncmp(r->route->pattern, ss7_prefix, sizeof ss7_prefix - 1) == 0
+               ? &ss7_res
+               : &mms_res;
 }
 
 /* ---- reads ---- */
@@ -139,8 +141,8 @@ static void list_now(struct api_req *r)
     for (unsigned k = 0; k < MEDIA_KEYS && res->filter_keys[k]; k++)
         f.key[k] = api_query(r, res->filter_keys[k]);
     int st;
-    const char *status = f.key[MMS_KEY_STATUS];
-    if (res == &mms_res && status && mms_status_parse(status, &st) != 0) {
+    if (res == &mms_res && f.key[MMS_KEY_STATUS] &&
+        mms_status_parse(f.key[MMS_KEY_STATUS], &st) != 0) {
         api_reply_error(r, 422, "status must be one of pending, delivered, "
                                 "failed, expired");
         return;
