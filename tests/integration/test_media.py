@@ -413,12 +413,16 @@ def test_media_survive_restarts_and_snapshots(make_cluster):
     assert down.log_tail(10**6).count("restored a snapshot") > restored + 1, \
         "the follower should have loaded its own snapshot and been sent one"
 
-    # the whole cluster restarts; ids keep counting
+    # the whole cluster restarts; ids keep counting, and a write through
+    # any node (a follower's request id included) is a new one
     c.stop()
     c.start(bootstrap=False)
     for n in nodes:
         check(n)
-    m = ok(nodes[0].api.post("/api/mms_messages", mms_body()), 201)
-    assert m["id"] > max(mms)
-    e = ok(nodes[1].api.post("/api/ss7_events", ss7_body()), 201)
-    assert e["id"] > max(ss7)
+    for n in nodes:
+        m = ok(n.api.post("/api/mms_messages", mms_body()), 201)
+        assert m["id"] > max(mms), f"{n.name} answered an old MMS {m}"
+        mms[m["id"]] = m
+        e = ok(n.api.post("/api/ss7_events", ss7_body()), 201)
+        assert e["id"] > max(ss7), f"{n.name} answered an old event {e}"
+        ss7[e["id"]] = e
