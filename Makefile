@@ -132,6 +132,7 @@ test: deps
 san: deps
 	$(MAKE) BUILD=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  SMSCD=$(abspath build/san/smscd) SMSCCTL=$(abspath build/san/smscctl) SMSC_SAN=1 \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
