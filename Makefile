@@ -133,6 +133,7 @@ test: deps
 san: deps
 	$(MAKE) BUILD=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  SMSCD=$(abspath build/san/smscd) SMSCCTL=$(abspath build/san/smscctl) SMSC_SAN=1 \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
@@ -144,7 +145,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB := $(wildcard common/*.c server/config*.c server/pdu*.c) server/smstext.c \
             $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
             api/msgjson.c api/tablejson.c api/jsonfmt.c server/xlat.c \
-            api/frontendjson.c
+            api/frontendjson.c api/mediajson.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)
 	@mkdir -p $(@D)

@@ -257,6 +257,12 @@ void h_frontends_active(struct api_req *r);
 void h_frontends_stats(struct api_req *r);
 void h_frontends_history(struct api_req *r);
 void h_frontends_get(struct api_req *r);
+/* media.c: MMS messages and SS7 events, one set of handlers for both */
+void h_media_list(struct api_req *r);
+void h_media_get(struct api_req *r);
+void h_media_create(struct api_req *r);
+void h_media_patch(struct api_req *r);
+void h_media_delete(struct api_req *r);
 /* Encodes c as this request's command (and frees c); the node the request
  * reached is recorded in it as the event source. */
 void api_set_cmd(struct api_req *r, struct cmd *c);

@@ -22,6 +22,8 @@ void cmd_init(struct cmd *c, enum cmd_type type)
     case CMD_RULE_PUT: xlat_rule_rec_init(&c->u.rule); break;
     case CMD_LOC_PUT: location_rec_init(&c->u.loc.rec); break;
     case CMD_FE_HEARTBEAT: frontend_rec_init(&c->u.fe); break;
+    case CMD_MMS_PUT: mms_rec_init(&c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_init(&c->u.ss7); break;
     default: break;
     }
 }
@@ -82,6 +84,8 @@ void cmd_free(struct cmd *c)
     case CMD_RULE_IMPORT: cmd_import_free(&c->u.import, false); break;
     case CMD_LOC_PUT: location_rec_free(&c->u.loc.rec); break;
     case CMD_FE_HEARTBEAT: frontend_rec_free(&c->u.fe); break;
+    case CMD_MMS_PUT: mms_rec_free(&c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_free(&c->u.ss7); break;
     case CMD_MSG_DELIVERED:
         free(c->u.delivered.dest_smsc);
         break;
@@ -271,6 +275,8 @@ static void body_encode(struct buf *b, const struct cmd *c)
     case CMD_ROUTE_DELETE:
     case CMD_RULE_DELETE:
     case CMD_LOC_DELETE:
+    case CMD_MMS_DELETE:
+    case CMD_SS7_DELETE:
         buf_put_svar(b, c->u.id);
         break;
     case CMD_MSG_DELIVERED:
@@ -295,6 +301,8 @@ static void body_encode(struct buf *b, const struct cmd *c)
         buf_put_bool(b, c->u.loc.by_imsi);
         break;
     case CMD_FE_HEARTBEAT: frontend_rec_encode(b, &c->u.fe); break;
+    case CMD_MMS_PUT: mms_rec_encode(b, &c->u.mms); break;
+    case CMD_SS7_PUT: ss7_rec_encode(b, &c->u.ss7); break;
     case CMD_MSG_LEASE:
         buf_put_str(b, c->u.lease.smsc);
         buf_put_bool(b, c->u.lease.include_unrouted);
@@ -354,6 +362,8 @@ static void body_decode(struct rd *r, struct cmd *c)
     case CMD_ROUTE_DELETE:
     case CMD_RULE_DELETE:
     case CMD_LOC_DELETE:
+    case CMD_MMS_DELETE:
+    case CMD_SS7_DELETE:
         c->u.id = rd_svar(r);
         break;
     case CMD_MSG_DELIVERED:
@@ -399,6 +409,14 @@ static void body_decode(struct rd *r, struct cmd *c)
             frontend_rec_init(&c->u.fe);
             r->err = -1;
         }
+        break;
+    case CMD_MMS_PUT:
+        if (mms_rec_decode(r, &c->u.mms) != 0)
+            r->err = -1; /* the record is freed and re-initialised */
+        break;
+    case CMD_SS7_PUT:
+        if (ss7_rec_decode(r, &c->u.ss7) != 0)
+            r->err = -1;
         break;
     case CMD_MSG_LEASE:
         c->u.lease.smsc = rd_str(r, CMD_MAX_NAME);
@@ -530,6 +548,10 @@ const char *cmd_type_name(int type)
     case CMD_LOC_PUT: return "loc_put";
     case CMD_LOC_DELETE: return "loc_delete";
     case CMD_FE_HEARTBEAT: return "fe_heartbeat";
+    case CMD_MMS_PUT: return "mms_put";
+    case CMD_MMS_DELETE: return "mms_delete";
+    case CMD_SS7_PUT: return "ss7_put";
+    case CMD_SS7_DELETE: return "ss7_delete";
     default: return "unknown";
     }
 }

@@ -26,6 +26,7 @@
 
 #include "common/buf.h"
 #include "raft_store/frontends.h"
+#include "raft_store/media.h"
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
@@ -63,6 +64,10 @@ enum cmd_type {
     CMD_LOC_PUT = 48,      /* upsert a subscriber location */
     CMD_LOC_DELETE = 49,
     CMD_FE_HEARTBEAT = 64, /* register or refresh a frontend */
+    CMD_MMS_PUT = 56,      /* create (id 0) or replace an MMS message */
+    CMD_MMS_DELETE = 57,
+    CMD_SS7_PUT = 58,      /* create (id 0) or replace an SS7 event */
+    CMD_SS7_DELETE = 59,
 };
 
 /* What the leader's pipeline decided for a new message (SPEC §6). */
@@ -177,6 +182,8 @@ struct cmd {
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */
         struct cmd_loc_put loc;
         struct frontend_rec fe;      /* FE_HEARTBEAT */
+        struct mms_rec mms;          /* MMS_PUT */
+        struct ss7_rec ss7;          /* SS7_PUT */
     } u;
 };
 

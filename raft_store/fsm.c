@@ -457,6 +457,10 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_LOC_PUT:
     case CMD_LOC_DELETE: fsm_apply_loc_cmd(s, c, r); break;
     case CMD_FE_HEARTBEAT: fsm_apply_fe_cmd(s, c, r); break;
+    case CMD_MMS_PUT:
+    case CMD_MMS_DELETE:
+    case CMD_SS7_PUT:
+    case CMD_SS7_DELETE: fsm_apply_media_cmd(s, c, r); break;
     default: set_error(r, 400, "Unknown command"); break;
     }
 }

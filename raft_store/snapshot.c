@@ -3,13 +3,14 @@
  *   snapshot := magic u32le "SMSS" | version u32le | cluster_id str |
  *               settings | clock svar | tick svar | next_id svar |
  *               applied_index uvar | nodes | messages | request_ids |
- *               routes | rules | locations | frontends
+ *               routes | rules | locations | frontends | media
  *   message  := id | due_at | lease_until | final_at (svars) | msg_data |
  *               events (events.c)
  *   routes   := next_route_id svar | count uvar | route_rec*   (tables.h)
  *   rules    := next_rule_id svar | count uvar | xlat_rule_rec*
  *   locations:= next_loc_id svar | count uvar | location_rec*
  *   frontends:= next_fe_id svar | count uvar | frontend_rec*  (frontends.h)
+ *   media    := MMS messages, SS7 events                 (media_store.c)
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them
  * on restore, which yields the same fetchable set as the replica that wrote
@@ -26,7 +27,7 @@
 #include "common/xalloc.h"
 
 #define SNAP_MAGIC 0x53534d53u /* "SMSS" */
-#define SNAP_VERSION 3
+#define SNAP_VERSION 4
 #define SNAP_MAX_NODES 1024
 
 static void put_nodes(struct buf *b, const struct store *s)
@@ -105,6 +106,7 @@ void store_snapshot(const struct store *s, struct buf *b)
     put_fifo(b, &s->fifo_node);
     put_tables(b, s);
     fe_snapshot_put(b, s);
+    store_media_snapshot(s, b);
 }
 
 static int get_nodes(struct rd *r, struct store *t)
@@ -255,7 +257,8 @@ static int load(struct store *t, const uint8_t *p, size_t len)
         get_fifo(&r, t, KEY_CLIENT) || get_fifo(&r, t, KEY_NODE) ||
         get_table(&r, &t->routes, &t->next_route_id, true) ||
         get_table(&r, &t->rules, &t->next_rule_id, false) ||
-        get_locations(&r, t) || fe_snapshot_get(&r, t))
+        get_locations(&r, t) || fe_snapshot_get(&r, t) ||
+        store_media_restore(&r, t))
         return -1;
     return rd_done(&r) ? 0 : -1;
 }

@@ -69,6 +69,7 @@ struct store *store_new(void)
     s->next_route_id = s->next_rule_id = s->next_loc_id = 1;
     store_tables_clear(s);
     store_frontends_clear(s);
+    store_media_init(s);
     return s;
 }
 
@@ -80,6 +81,7 @@ void store_clear(struct store *s)
     store_locations_clear(s);
     store_frontends_clear(s);
     store_tables_clear(s);
+    store_media_clear(s);
     size_t pos = 0;
     const char *key;
     void *val;
@@ -119,6 +121,7 @@ void store_free(struct store *s)
     hmap_str_free(&s->locs_by_imsi);
     hmap_str_free(&s->subs);
     hmap_str_free(&s->locqs);
+    store_media_free(s);
     free(s->routes.v);
     free(s->rules.v);
     hmap_u64_free(&s->request_ids);

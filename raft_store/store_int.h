@@ -143,6 +143,8 @@ struct store {
     int64_t next_loc_id;
 
     struct fe_table fe;            /* frontend registry (frontends.c) */
+    struct media_table *mms;       /* MMS messages (media_store.c) */
+    struct media_table *ss7;       /* SS7 events */
 
     const char *cur_node;          /* event source of the command applying */
 };
@@ -212,6 +214,17 @@ void store_locations_reschedule(struct store *s); /* after a rebuild */
 void store_locations_clear(struct store *s);
 void fsm_apply_loc_cmd(struct store *s, struct cmd *c, struct store_result *r);
 struct rb_node *store_locq_first(const struct store *s, const char *name);
+
+/* media_store.c: the MMS and SS7 tables (see media.h) */
+struct media_table;
+void store_media_init(struct store *s);
+void store_media_clear(struct store *s);
+void store_media_free(struct store *s);
+void fsm_apply_media_cmd(struct store *s, struct cmd *c,
+                         struct store_result *r);
+/* Snapshot sections, written after the locations. */
+void store_media_snapshot(const struct store *s, struct buf *b);
+int store_media_restore(struct rd *r, struct store *t);
 
 /* timers.c */
 void dl_push(struct dl_heap *h, struct dl_item it);
