@@ -76,7 +76,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 
 # ---------------------------------------------------------------- packages
 # Debian 12 packages for the build, the tests and the benchmarks.
-DEB_PKGS := gcc make pkg-config autoconf automake libtool ca-certificates \
+DEB_PKGS := gcc make pkg-config autoconf automake libtool patch ca-certificates \
             openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
             libjansson-dev libcmocka-dev libpcre2-dev python3 python3-pytest \
             python3-requests strace

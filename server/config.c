@@ -169,6 +169,7 @@ static int finalise_cluster(struct config *cfg, char *err, size_t errlen)
         return fail(err, errlen, "smsc_node_name: '%s' is not in cluster_nodes",
                     cfg->node_name);
     if (cfg->n_cluster_nodes == 0) {
+        free(cfg->cluster_nodes); /* an empty list given in the config */
         cfg->cluster_nodes = xcalloc(1, sizeof *cfg->cluster_nodes);
         cfg->cluster_nodes[0].name = xstrdup(cfg->node_name);
         cfg->cluster_nodes[0].host = xstrdup("127.0.0.1");
