@@ -57,7 +57,10 @@ SMSCCTL := $(BUILD)/smscctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(SMSCD) $(SMSCCTL)
+# A small program the SQL integration test drives the CDR sink with.
+CDR_SQL_DRIVER := $(BUILD)/tests/cdr_sql_driver
+
+all: $(SMSCD) $(SMSCCTL) $(CDR_SQL_DRIVER)
 
 $(BUILD)/obj/%.o: %.c | $(RAFT_LIB)
 	@mkdir -p $(@D)
@@ -89,6 +92,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(CDR_SQL_DRIVER): $(BUILD)/obj/tests/integration/cdr_sql_driver.o $(LIB_A)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -141,6 +149,7 @@ unit: $(UNIT_BIN)
 
 integration: all
 	SMSCD=$(abspath $(SMSCD)) SMSCCTL=$(abspath $(SMSCCTL)) \
+	  CDR_SQL_DRIVER=$(abspath $(CDR_SQL_DRIVER)) \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
 test: deps
@@ -154,6 +163,7 @@ san: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  SMSCD=$(abspath build/san/smscd) SMSCCTL=$(abspath build/san/smscctl) SMSC_SAN=1 \
+	  CDR_SQL_DRIVER=$(abspath build/san/tests/cdr_sql_driver) \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- fuzzing
