@@ -48,7 +48,7 @@ static struct cdr_row mkrow(int64_t seq)
     r.delivery_attempts = (int)seq % 4;
     r.message_parts = seq % 2 ? 1 : -1;
     r.deadletter = seq % 3 == 0;
-    r.message_body = (char *)(seq % 2 ? "it's a \"test\" \\ ü" : NULL);
+    r.message_body = (char *)(seq % 2 ? "it's a \"test\" \\ ü 😀" : NULL);
     r.inserted_at = T0 + seq * 60000 + 3000;
     return r;
 }
@@ -136,7 +136,7 @@ static void scenario(struct cdr_sink *s)
     CHECK(n == 1);
     CHECK(rows[0].delivery_time == T0 + 5 * 60000 + 2000);
     CHECK(rows[0].message_parts == 1 && !rows[0].deadletter);
-    CHECK(strcmp(rows[0].message_body, "it's a \"test\" \\ ü") == 0);
+    CHECK(strcmp(rows[0].message_body, "it's a \"test\" \\ ü 😀") == 0);
     CHECK(rows[0].delivery_attempts == 1);
     cdr_rows_free(rows, n);
 }

@@ -5,4 +5,4 @@
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,
     applied_at DATETIME NOT NULL
-);
+) DEFAULT CHARSET=utf8mb4;

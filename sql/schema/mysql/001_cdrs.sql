@@ -1,5 +1,6 @@
 -- The cdrs table of the reference (SPEC §10, MySQL / MariaDB variant),
--- column for column and index for index.  DATETIME columns hold UTC.
+-- column for column and index for index.  DATETIME columns hold UTC; the
+-- table is utf8mb4 whatever the server default (message bodies carry emoji).
 CREATE TABLE IF NOT EXISTS cdrs (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     message_id BIGINT NOT NULL,
@@ -25,4 +26,4 @@ CREATE TABLE IF NOT EXISTS cdrs (
     INDEX idx_cdrs_status (status),
     INDEX idx_cdrs_submission_time (submission_time),
     INDEX idx_cdrs_dest_smsc (dest_smsc)
-);
+) DEFAULT CHARSET=utf8mb4;

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS cdr_writer_state (
     last_seq BIGINT NOT NULL DEFAULT 0,
     updated_at DATETIME NOT NULL,
     PRIMARY KEY (cluster_id, writer)
-);
+) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE IF NOT EXISTS message_events (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     message_id BIGINT NOT NULL,
@@ -17,4 +17,4 @@ CREATE TABLE IF NOT EXISTS message_events (
     event_source VARCHAR(255),
     inserted_at DATETIME NOT NULL,
     INDEX idx_message_events_message_id (message_id)
-);
+) DEFAULT CHARSET=utf8mb4;
