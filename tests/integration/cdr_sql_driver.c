@@ -7,12 +7,19 @@
  *       migrates, then checks exactly-once batches (repeat, overlap, two
  *       writers, two clusters), search and value round trips; prints "ok"
  *       or the first failed check, exit status 1.
+ *   cdr_sql_driver outage   ADAPTER HOST PORT USER PASSWORD DB [ssl]
+ *       one sink across a server restart: writes seqs 1..3, prints
+ *       "ready"; after a line on stdin (the server is down) a batch of
+ *       1..6 must fail, prints "failed"; after a second line (the server
+ *       is back) retries it until it succeeds and checks that exactly six
+ *       rows exist; prints "ok".
  * Times on MySQL are DATETIME (seconds), so the checks use whole seconds.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sql/cdr_sink.h"
 
@@ -53,8 +60,8 @@ static struct cdr_row mkrow(int64_t seq)
     return r;
 }
 
-static int64_t batch(struct cdr_sink *s, const char *cluster,
-                     const char *writer, int64_t lo, int64_t hi)
+static int64_t try_batch(struct cdr_sink *s, const char *cluster,
+                         const char *writer, int64_t lo, int64_t hi)
 {
     struct cdr_row rows[64];
     struct cdr_event evs[64];
@@ -71,10 +78,18 @@ static int64_t batch(struct cdr_sink *s, const char *cluster,
         evs[n].description = (char *)"it's delivered";
     }
     upto = cdr_sink_write_batch(s, cluster, writer, rows, n, evs, n, &err);
-    if (upto < 0) {
+    if (upto < 0)
         fprintf(stderr, "write_batch: %s\n", err.msg);
+    return upto;
+}
+
+static int64_t batch(struct cdr_sink *s, const char *cluster,
+                     const char *writer, int64_t lo, int64_t hi)
+{
+    int64_t upto = try_batch(s, cluster, writer, lo, hi);
+
+    if (upto < 0)
         exit(1);
-    }
     return upto;
 }
 
@@ -141,6 +156,39 @@ static void scenario(struct cdr_sink *s)
     cdr_rows_free(rows, n);
 }
 
+static void wait_line(void)
+{
+    char line[64];
+
+    fflush(stdout);
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        exit(1);
+}
+
+static void outage(struct cdr_sink *s)
+{
+    struct cdr_row *rows = NULL;
+    int64_t upto = -1;
+    size_t n;
+
+    CHECK(batch(s, "c1", "cluster", 1, 3) == 3);
+    printf("ready\n");
+    wait_line();
+    CHECK(try_batch(s, "c1", "cluster", 1, 6) == -1);
+    CHECK(err.code == CDR_ESQL || err.code == CDR_ECONNECT);
+    printf("failed\n");
+    wait_line();
+    for (int i = 0; i < 150 && upto < 0; i++) {
+        upto = try_batch(s, "c1", "cluster", 1, 6);
+        if (upto < 0)
+            usleep(200 * 1000);
+    }
+    CHECK(upto == 6);
+    n = search(s, NULL, CDR_TIME_NULL, CDR_TIME_NULL, &rows);
+    CHECK(n == 6);
+    cdr_rows_free(rows, n);
+}
+
 int main(int argc, char **argv)
 {
     struct cdr_sink_config cfg = { 0 };
@@ -170,6 +218,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "migrate") == 0) {
         printf("applied %d\n", applied);
+    } else if (strcmp(argv[1], "outage") == 0) {
+        outage(s);
+        printf("ok\n");
     } else {
         scenario(s);
         printf("ok\n");
