@@ -37,7 +37,9 @@ static int fail(struct my_sink *ms, struct cdr_error *err, const char *what)
 {
     unsigned e = mysql_errno(ms->db);
 
-    if (e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST)
+    /* A client-side error (server gone, lost, unreachable, TLS): start
+     * over with a new connection on the next call. */
+    if (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR)
         ms->broken = true;
     return cdr_err_set(err, CDR_ESQL, "%s: %s: %s", ms->label, what,
                        mysql_error(ms->db));

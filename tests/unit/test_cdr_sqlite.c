@@ -3,7 +3,8 @@
  * versioned, idempotent and safe from two threads at once; batches are
  * exactly once per (cluster_id, writer) by last_seq, atomic when a
  * statement fails, and independent between writers; search by MSISDN,
- * time range, limit and offset; NULL times and values round-trip.
+ * time range, limit and offset; NULL times and values round-trip; SQL
+ * timestamp text in both directions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sql/cdr_internal.h"
 #include "sql/cdr_sink.h"
 
 #define T0 1761825600123LL /* 2025-10-30 12:00:00.123 UTC */
@@ -422,9 +424,44 @@ static void test_values_and_null_times(void **state)
     cdr_rows_free(out, n);
 }
 
+static void assert_time_text(int64_t ms, bool frac, const char *want)
+{
+    char out[CDR_TIME_SQL_LEN];
+    int64_t back = 0;
+
+    cdr_time_sql(ms, frac, out);
+    assert_string_equal(out, want);
+    assert_int_equal(cdr_time_from_sql(out, &back), 0);
+    assert_int_equal(back, frac ? ms : ms - ((ms % 1000) + 1000) % 1000);
+}
+
+static void test_time_text(void **state)
+{
+    int64_t ms = 0;
+
+    (void)state;
+    assert_time_text(T0, true, "2025-10-30 12:00:00.123");
+    assert_time_text(T0, false, "2025-10-30 12:00:00");
+    assert_time_text(0, true, "1970-01-01 00:00:00.000");
+    assert_time_text(-1, true, "1969-12-31 23:59:59.999");
+    assert_time_text(-1, false, "1969-12-31 23:59:59");
+    assert_time_text(951868799999LL, true, "2000-02-29 23:59:59.999");
+    /* What PostgreSQL and MySQL send back. */
+    assert_int_equal(cdr_time_from_sql("2025-10-30 12:00:00.123456", &ms), 0);
+    assert_int_equal(ms, T0);
+    assert_int_equal(cdr_time_from_sql("2025-10-30 12:00:00", &ms), 0);
+    assert_int_equal(ms, T0 - 123);
+    assert_int_equal(cdr_time_from_sql("2025-10-30T12:00:00.1", &ms), 0);
+    assert_int_equal(ms, T0 - 23);
+    assert_int_equal(cdr_time_from_sql("2025-13-30 12:00:00", &ms), -1);
+    assert_int_equal(cdr_time_from_sql("", &ms), -1);
+    assert_int_equal(cdr_time_from_sql("2025-10-30 12:00:00+02:00", &ms), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_text),
         cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
