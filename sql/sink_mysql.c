@@ -12,6 +12,7 @@
  */
 #include <mysql.h>
 #include <errmsg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,12 +491,24 @@ static const struct cdr_sink_ops mysql_ops = {
     .search = my_search,
 };
 
+/* mysql_init() initialises the library on first use, which is not
+ * thread-safe: do it once, whichever thread opens the first sink. */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void library_init(void)
+{
+    mysql_library_init(0, NULL, NULL);
+}
+
 int cdr_mysql_open(const struct cdr_sink_config *cfg, struct cdr_sink **out,
                    struct cdr_error *err)
 {
-    struct my_sink *ms = xcalloc(1, sizeof(*ms));
+    struct my_sink *ms;
     char label[512];
     int rc;
+
+    pthread_once(&library_once, library_init);
+    ms = xcalloc(1, sizeof(*ms));
 
     ms->base.ops = &mysql_ops;
     ms->host = xstrdup(cfg->host);
