@@ -13,12 +13,18 @@
  *       1..6 must fail, prints "failed"; after a second line (the server
  *       is back) retries it until it succeeds and checks that exactly six
  *       rows exist; prints "ok".
+ *   cdr_sql_driver bench    ADAPTER HOST PORT USER PASSWORD DB [ssl]
+ *       writes CDR_BENCH_ROWS (20000) rows with 600-byte bodies in
+ *       batches of CDR_BENCH_BATCH (100), each with one event; prints
+ *       rows per second.
+ * ADAPTER sqlite takes the database file as DB (HOST etc. are ignored).
  * Times on MySQL are DATETIME (seconds), so the checks use whole seconds.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sql/cdr_sink.h"
@@ -156,6 +162,56 @@ static void scenario(struct cdr_sink *s)
     cdr_rows_free(rows, n);
 }
 
+/* Environment integer with a default, clamped to [1, max]. */
+static int64_t env_int(const char *name, int64_t def, int64_t max)
+{
+    const char *v = getenv(name);
+    int64_t x = v != NULL ? atoll(v) : def;
+
+    return x < 1 ? 1 : x > max ? max : x;
+}
+
+static void bench(struct cdr_sink *s)
+{
+    int64_t total = env_int("CDR_BENCH_ROWS", 20000, INT64_MAX / 2), seq = 0;
+    size_t size = (size_t)env_int("CDR_BENCH_BATCH", 100, 5000);
+    struct cdr_row *rows = calloc(size, sizeof(*rows));
+    struct cdr_event *evs = calloc(size, sizeof(*evs));
+    char body[601];
+    struct timespec t0, t1;
+    double secs;
+
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (seq < total) {
+        size_t n = 0;
+
+        for (; n < size && seq < total; n++) {
+            rows[n] = mkrow(++seq);
+            rows[n].message_body = body;
+            cdr_event_init(&evs[n]);
+            evs[n].seq = seq;
+            evs[n].message_id = rows[n].message_id;
+            evs[n].event_epoch = T0;
+            evs[n].name = (char *)"delivered";
+        }
+        if (cdr_sink_write_batch(s, "bench", "cluster", rows, n, evs, n,
+                                 &err) != seq) {
+            fprintf(stderr, "write_batch: %s\n", err.msg);
+            exit(1);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) +
+           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("%lld rows (+ as many events) in batches of %zu: %.3f s, "
+           "%.0f rows/s\n", (long long)total, size, secs,
+           (double)total / secs);
+    free(rows);
+    free(evs);
+}
+
 static void wait_line(void)
 {
     char line[64];
@@ -207,6 +263,7 @@ int main(int argc, char **argv)
     cfg.password = argv[6];
     cfg.dbname = argv[7];
     cfg.ssl = argc > 8 && strcmp(argv[8], "ssl") == 0;
+    cfg.sqlite_path = argv[7];
     if (cdr_sink_open(&cfg, &s, &err) != 0) {
         fprintf(stderr, "open: %s\n", err.msg);
         return 1;
@@ -218,6 +275,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "migrate") == 0) {
         printf("applied %d\n", applied);
+    } else if (strcmp(argv[1], "bench") == 0) {
+        bench(s);
     } else if (strcmp(argv[1], "outage") == 0) {
         outage(s);
         printf("ok\n");

@@ -257,6 +257,30 @@ def test_postgres_scenario(postgres):
                         "writer", db).split() == ["cluster=6", "other=2"]
 
 
+def big_batches(server, adapter):
+    """Batches larger than one INSERT statement (PostgreSQL: 500 rows per
+    statement; MySQL: 1 MiB of SQL text) are still written whole."""
+    db = server.fresh_db("cdr_big")
+    env = dict(os.environ, CDR_BENCH_ROWS="3000", CDR_BENCH_BATCH="1500")
+    r = subprocess.run([DRIVER, "bench", adapter, "127.0.0.1",
+                        str(server.port), "smsc", PASSWORD, db], env=env,
+                       capture_output=True, text=True, timeout=smsc.scaled(120))
+    assert r.returncode == 0, r.stderr
+    print(f"{adapter}: {r.stdout.strip()}")
+    assert server.sql("SELECT COUNT(*) FROM cdrs", db) == "3000"
+    assert server.sql("SELECT COUNT(DISTINCT message_id) FROM cdrs", db) == \
+        "3000"
+    assert server.sql("SELECT COUNT(*) FROM message_events", db) == "3000"
+
+
+def test_postgres_big_batches(postgres):
+    big_batches(postgres, "postgres")
+
+
+def test_mariadb_big_batches(mariadb):
+    big_batches(mariadb, "mysql")
+
+
 def test_postgres_concurrent_migrations(postgres):
     db = postgres.fresh_db("cdr_race")
     assert concurrent_migrations("postgres", postgres.port, db) == 2
