@@ -12,6 +12,7 @@
  */
 #include <mysql.h>
 #include <errmsg.h>
+#include <mysqld_error.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,13 @@
 
 #define MY_CHUNK_BYTES (1 << 20)
 #define MY_LOCK "'smsc_schema_migrate'"
+#define MY_RETRIES 3                /* batch attempts on a deadlock */
 
 struct my_sink {
     struct cdr_sink base;
     MYSQL *db;
     bool broken;            /* reconnect before the next statement */
+    unsigned last_errno;    /* of the last failed statement */
     char *host, *user, *password, *dbname;
     unsigned port, timeout_s;
     bool ssl;
@@ -38,6 +41,7 @@ static int fail(struct my_sink *ms, struct cdr_error *err, const char *what)
 {
     unsigned e = mysql_errno(ms->db);
 
+    ms->last_errno = e;
     /* A client-side error (server gone, lost, unreachable, TLS): start
      * over with a new connection on the next call. */
     if (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR)
@@ -352,12 +356,11 @@ static int save_state(struct my_sink *ms, const char *cluster_id,
     return rc;
 }
 
-static int64_t my_write_batch(struct cdr_sink *s, const char *cluster_id,
-                              const char *writer, const struct cdr_row *rows,
-                              size_t n, const struct cdr_event *events,
-                              size_t m, struct cdr_error *err)
+static int64_t write_once(struct my_sink *ms, const char *cluster_id,
+                          const char *writer, const struct cdr_row *rows,
+                          size_t n, const struct cdr_event *events, size_t m,
+                          struct cdr_error *err)
 {
-    struct my_sink *ms = (struct my_sink *)s;
     int64_t last = 0, now = time_now_ms(), upto;
     char ts[CDR_TIME_SQL_LEN];
 
@@ -382,6 +385,26 @@ static int64_t my_write_batch(struct cdr_sink *s, const char *cluster_id,
 err_rollback:
     rollback(ms);
     return -1;
+}
+
+/* InnoDB may pick a batch as a deadlock victim when writers of the same
+ * name race (e.g. during a leader change); that is worth a retry here. */
+static int64_t my_write_batch(struct cdr_sink *s, const char *cluster_id,
+                              const char *writer, const struct cdr_row *rows,
+                              size_t n, const struct cdr_event *events,
+                              size_t m, struct cdr_error *err)
+{
+    struct my_sink *ms = (struct my_sink *)s;
+    int64_t upto = -1;
+
+    for (int attempt = 0; attempt < MY_RETRIES && upto < 0; attempt++) {
+        ms->last_errno = 0;
+        upto = write_once(ms, cluster_id, writer, rows, n, events, m, err);
+        if (upto < 0 && (ms->broken || (ms->last_errno != ER_LOCK_DEADLOCK &&
+                                        ms->last_errno != ER_LOCK_WAIT_TIMEOUT)))
+            break;
+    }
+    return upto;
 }
 
 static int my_last_seq(struct cdr_sink *s, const char *cluster_id,

@@ -21,11 +21,13 @@
 
 #define PG_CHUNK 500                /* rows per INSERT (17 params each) */
 #define PG_MIGRATE_LOCK "1936548707" /* 'smsc' */
+#define PG_RETRIES 3                /* batch attempts on a deadlock */
 
 struct pg_sink {
     struct cdr_sink base;
     PGconn *conn;
     char *label;    /* "postgres host:port/db" for messages */
+    char sqlstate[6]; /* of the last failed statement, "" if none */
 };
 
 static int fail(struct pg_sink *ps, struct cdr_error *err, const char *what)
@@ -51,10 +53,13 @@ static int run(struct pg_sink *ps, const char *sql, int np,
     ExecStatusType st = PQresultStatus(res);
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         int rc = cdr_err_set(err, CDR_ESQL, "%s: %s: %s", ps->label, what,
                              PQresultErrorMessage(res));
         size_t len = err != NULL ? strlen(err->msg) : 0;
 
+        snprintf(ps->sqlstate, sizeof(ps->sqlstate), "%s",
+                 state != NULL ? state : "");
         if (len > 0 && err->msg[len - 1] == '\n')
             err->msg[len - 1] = '\0';
         PQclear(res);
@@ -266,12 +271,11 @@ static int lock_state(struct pg_sink *ps, const char *cluster_id,
                    err, "lock cdr_writer_state");
 }
 
-static int64_t pg_write_batch(struct cdr_sink *s, const char *cluster_id,
-                              const char *writer, const struct cdr_row *rows,
-                              size_t n, const struct cdr_event *events,
-                              size_t m, struct cdr_error *err)
+static int64_t write_once(struct pg_sink *ps, const char *cluster_id,
+                          const char *writer, const struct cdr_row *rows,
+                          size_t n, const struct cdr_event *events, size_t m,
+                          struct cdr_error *err)
 {
-    struct pg_sink *ps = (struct pg_sink *)s;
     int64_t last = 0, now = time_now_ms(), upto;
     char ts[CDR_TIME_SQL_LEN], seq[24];
     const char *vals[4] = { cluster_id, writer, seq, ts };
@@ -301,6 +305,26 @@ static int64_t pg_write_batch(struct cdr_sink *s, const char *cluster_id,
 err_rollback:
     rollback(ps);
     return -1;
+}
+
+/* A deadlock or serialization failure (writers of the same name racing,
+ * e.g. during a leader change) is worth a retry here. */
+static int64_t pg_write_batch(struct cdr_sink *s, const char *cluster_id,
+                              const char *writer, const struct cdr_row *rows,
+                              size_t n, const struct cdr_event *events,
+                              size_t m, struct cdr_error *err)
+{
+    struct pg_sink *ps = (struct pg_sink *)s;
+    int64_t upto = -1;
+
+    for (int attempt = 0; attempt < PG_RETRIES && upto < 0; attempt++) {
+        ps->sqlstate[0] = '\0';
+        upto = write_once(ps, cluster_id, writer, rows, n, events, m, err);
+        if (upto < 0 && strcmp(ps->sqlstate, "40P01") != 0 &&
+            strcmp(ps->sqlstate, "40001") != 0)
+            break;
+    }
+    return upto;
 }
 
 static int pg_last_seq(struct cdr_sink *s, const char *cluster_id,

@@ -16,7 +16,8 @@
  *   cdr_sql_driver bench    ADAPTER HOST PORT USER PASSWORD DB [ssl]
  *       writes CDR_BENCH_ROWS (20000) rows with 600-byte bodies in
  *       batches of CDR_BENCH_BATCH (100), each with one event; prints
- *       rows per second.
+ *       rows per second.  Several at once on one database must still
+ *       leave each row exactly once.
  * ADAPTER sqlite takes the database file as DB (HOST etc. are ignored).
  * Times on MySQL are DATETIME (seconds), so the checks use whole seconds.
  */
@@ -196,8 +197,9 @@ static void bench(struct cdr_sink *s)
             evs[n].event_epoch = T0;
             evs[n].name = (char *)"delivered";
         }
+        /* >= : another process may be writing the same seqs (races) */
         if (cdr_sink_write_batch(s, "bench", "cluster", rows, n, evs, n,
-                                 &err) != seq) {
+                                 &err) < seq) {
             fprintf(stderr, "write_batch: %s\n", err.msg);
             exit(1);
         }

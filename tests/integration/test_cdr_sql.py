@@ -281,6 +281,34 @@ def test_mariadb_big_batches(mariadb):
     big_batches(mariadb, "mysql")
 
 
+def racing_writers(server, adapter, n=4):
+    """Writers of the same name racing over the same seqs (an old and a new
+    leader during a leader change): every row lands exactly once."""
+    db = server.fresh_db("cdr_race_rows")
+    env = dict(os.environ, CDR_BENCH_ROWS="400", CDR_BENCH_BATCH="7")
+    args = [DRIVER, "bench", adapter, "127.0.0.1", str(server.port), "smsc",
+            PASSWORD, db]
+    procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    for p in procs:
+        out, errs = p.communicate(timeout=smsc.scaled(120))
+        assert p.returncode == 0, errs
+    assert server.sql("SELECT COUNT(*) FROM cdrs", db) == "400"
+    assert server.sql("SELECT COUNT(DISTINCT message_id) FROM cdrs", db) == \
+        "400"
+    assert server.sql("SELECT COUNT(*) FROM message_events", db) == "400"
+    assert server.sql("SELECT last_seq FROM cdr_writer_state", db) == "400"
+
+
+def test_postgres_racing_writers(postgres):
+    racing_writers(postgres, "postgres")
+
+
+def test_mariadb_racing_writers(mariadb):
+    racing_writers(mariadb, "mysql")
+
+
 def test_postgres_concurrent_migrations(postgres):
     db = postgres.fresh_db("cdr_race")
     assert concurrent_migrations("postgres", postgres.port, db) == 2
