@@ -110,13 +110,15 @@ static void put_lit(struct my_sink *ms, struct buf *b, const char *s)
 static int connect_db(struct my_sink *ms, struct cdr_error *err)
 {
     my_bool enforce = 1;
+    /* Reads may wait for the other writer's row lock (leader change). */
+    unsigned io_s = ms->timeout_s * 6;
 
     ms->db = mysql_init(NULL);
     if (ms->db == NULL)
         return cdr_err_set(err, CDR_ECONNECT, "%s: out of memory", ms->label);
     mysql_options(ms->db, MYSQL_OPT_CONNECT_TIMEOUT, &ms->timeout_s);
-    mysql_options(ms->db, MYSQL_OPT_READ_TIMEOUT, &ms->timeout_s);
-    mysql_options(ms->db, MYSQL_OPT_WRITE_TIMEOUT, &ms->timeout_s);
+    mysql_options(ms->db, MYSQL_OPT_READ_TIMEOUT, &io_s);
+    mysql_options(ms->db, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
     mysql_options(ms->db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     if (ms->ssl)
         mysql_options(ms->db, MYSQL_OPT_SSL_ENFORCE, &enforce);

@@ -436,10 +436,14 @@ int cdr_pg_open(const struct cdr_sink_config *cfg, struct cdr_sink **out,
 {
     struct pg_sink *ps = xcalloc(1, sizeof(*ps));
     char port[16], timeout[16], label[512];
+    /* Keepalives: a dead server or network is noticed in about a minute
+     * rather than the kernel's two hours. */
     const char *keys[] = { "host", "port", "user", "password", "dbname",
                            "sslmode", "connect_timeout", "options",
-                           "application_name", "client_encoding", NULL };
-    const char *vals[11];
+                           "application_name", "client_encoding",
+                           "keepalives", "keepalives_idle",
+                           "keepalives_interval", "keepalives_count", NULL };
+    const char *vals[15];
 
     snprintf(port, sizeof(port), "%d", cfg->port ? cfg->port : 5432);
     snprintf(timeout, sizeof(timeout), "%d", (cfg->timeout_ms + 999) / 1000);
@@ -455,7 +459,11 @@ int cdr_pg_open(const struct cdr_sink_config *cfg, struct cdr_sink **out,
     vals[7] = "-c TimeZone=UTC -c DateStyle=ISO";
     vals[8] = "smsc";
     vals[9] = "UTF8";
-    vals[10] = NULL;
+    vals[10] = "1";
+    vals[11] = "30";
+    vals[12] = "10";
+    vals[13] = "3";
+    vals[14] = NULL;
     ps->base.ops = &pg_ops;
     ps->label = xstrdup(label);
     ps->conn = PQconnectdbParams(keys, vals, 0);
