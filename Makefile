@@ -26,6 +26,11 @@ include raft_store/raft.mk
 
 PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 2>/dev/null)
 PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 2>/dev/null)
+# The CDR writer's SQL client libraries (sql/); their headers are system
+# headers, outside our warning flags.
+SQL_PKGS    := sqlite3 libpq libmariadb
+PKGS_CFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(SQL_PKGS) 2>/dev/null))
+PKGS_LIBS   += $(shell pkg-config --libs $(SQL_PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
         -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -40,6 +45,10 @@ LDLIBS  += $(RAFT_LIBS) $(PKGS_LIBS) -lm
 LIB_SRC := $(wildcard common/*.c server/*.c raft_store/*.c api/*.c cluster/*.c sql/*.c)
 LIB_SRC := $(filter-out server/main.c cluster/smscctl.c,$(LIB_SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The schema files of sql/schema/<dialect>/ embedded as cdr_migrations[].
+SQL_SCHEMA := $(sort $(wildcard sql/schema/*/*.sql))
+SQL_SCHEMA_C := $(BUILD)/gen/sql_schema.c
+LIB_OBJ += $(BUILD)/obj/gen/sql_schema.o
 LIB_A   := $(BUILD)/libsmsc.a
 
 SMSCD   := $(BUILD)/smscd
@@ -48,9 +57,21 @@ SMSCCTL := $(BUILD)/smscctl
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(SMSCD) $(SMSCCTL)
+# A small program the SQL integration test drives the CDR sink with.
+CDR_SQL_DRIVER := $(BUILD)/tests/cdr_sql_driver
+
+all: $(SMSCD) $(SMSCCTL) $(CDR_SQL_DRIVER)
 
 $(BUILD)/obj/%.o: %.c | $(RAFT_LIB)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(SQL_SCHEMA_C): $(SQL_SCHEMA) sql/schema/embed.sh
+	@mkdir -p $(@D)
+	$(Q)sh sql/schema/embed.sh $(SQL_SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/sql_schema.o: $(SQL_SCHEMA_C)
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -72,6 +93,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(CDR_SQL_DRIVER): $(BUILD)/obj/tests/integration/cdr_sql_driver.o $(LIB_A)
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- packages
@@ -79,7 +105,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 DEB_PKGS := gcc make pkg-config autoconf automake libtool patch ca-certificates \
             openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
             libjansson-dev libcmocka-dev libpcre2-dev python3 python3-pytest \
-            python3-requests strace
+            python3-requests strace libsqlite3-dev libpq-dev libmariadb-dev \
+            postgresql mariadb-server
 
 deps: $(RAFT_LIB)
 
@@ -122,6 +149,7 @@ unit: $(UNIT_BIN)
 
 integration: all
 	SMSCD=$(abspath $(SMSCD)) SMSCCTL=$(abspath $(SMSCCTL)) \
+	  CDR_SQL_DRIVER=$(abspath $(CDR_SQL_DRIVER)) \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
 test: deps
@@ -135,6 +163,7 @@ san: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	  SMSCD=$(abspath build/san/smscd) SMSCCTL=$(abspath build/san/smscctl) SMSC_SAN=1 \
+	  CDR_SQL_DRIVER=$(abspath build/san/tests/cdr_sql_driver) \
 	  $(PYTEST) -q -x tests/integration $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- fuzzing
