@@ -173,7 +173,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # The pure decoders and what they need: no threads, no sockets.
 FUZZ_LIB := $(wildcard common/*.c server/config*.c server/pdu*.c) server/smstext.c \
             $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
-            api/msgjson.c api/tablejson.c api/jsonfmt.c server/xlat.c \
+            api/msgjson.c api/fieldjson.c api/tablejson.c api/jsonfmt.c server/xlat.c \
             api/frontendjson.c api/mediajson.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)

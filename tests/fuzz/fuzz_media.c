@@ -16,6 +16,7 @@
 #include "raft_store/cmd.h"
 #include "raft_store/media.h"
 #include "raft_store/store.h"
+#include "tests/unit/media_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,54 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         if (!(cond))                                                           \
             abort();                                                           \
     } while (0)
-
-enum kind { MMS, SS7 };
-
-union rec {
-    struct mms_rec mms;
-    struct ss7_rec ss7;
-};
-
-static void rec_free(enum kind k, union rec *r)
-{
-    if (k == MMS)
-        mms_rec_free(&r->mms);
-    else
-        ss7_rec_free(&r->ss7);
-}
-
-static void rec_copy(enum kind k, union rec *dst, const union rec *src)
-{
-    if (k == MMS)
-        mms_rec_copy(&dst->mms, &src->mms);
-    else
-        ss7_rec_copy(&dst->ss7, &src->ss7);
-}
-
-static void rec_encode(enum kind k, struct buf *b, const union rec *r)
-{
-    if (k == MMS)
-        mms_rec_encode(b, &r->mms);
-    else
-        ss7_rec_encode(b, &r->ss7);
-}
-
-static int rec_decode(enum kind k, struct rd *rd, union rec *r)
-{
-    return k == MMS ? mms_rec_decode(rd, &r->mms) : ss7_rec_decode(rd, &r->ss7);
-}
-
-static json_t *rec_to_json(enum kind k, const union rec *r)
-{
-    return k == MMS ? mms_to_json(&r->mms) : ss7_to_json(&r->ss7);
-}
-
-static int rec_from_json(enum kind k, json_t *o, union rec *r,
-                         enum media_json_mode mode, char *err, size_t len)
-{
-    return k == MMS ? mms_from_json(o, &r->mms, mode, err, len)
-                    : ss7_from_json(o, &r->ss7, mode, err, len);
-}
 
 /* r encodes to bytes that decode and re-encode to the same bytes. */
 static void check_binary(enum kind k, const union rec *r)

@@ -4,74 +4,36 @@
  * (api/mediajson.c) — defaults, the reference's example bodies, PATCH
  * semantics, one case per validation error, details as compact JSON, and
  * round trips in both directions. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "api/mediajson.h"
 #include "common/xalloc.h"
 #include "raft_store/media.h"
+#include "tests/unit/media_fixture.h"
+
+typedef enum media_json_mode rec_mode;
+#define CREATE MEDIA_JSON_CREATE
+#define PATCH MEDIA_JSON_PATCH
+
+#define MMS_BASE                                                               \
+    "\"source_msisdn\":\"+15551234567\","                                      \
+    "\"destination_msisdn\":\"+447700900000\""
+#define SS7_BASE "\"event_type\":\"MAP_UPDATE_LOCATION\""
+
+static const char *const base_body[] = {
+    [MMS] = "{" MMS_BASE "}",
+    [SS7] = "{" SS7_BASE "}",
+};
+
+#include "tests/unit/record_fixture.h"
 
 #define T_2025 1761825600000LL /* 2025-10-30T12:00:00Z */
 #define T_2026 1767225600000LL /* 2026-01-01T00:00:00Z */
 
-enum kind { MMS, SS7 };
-
-union rec {
-    struct mms_rec mms;
-    struct ss7_rec ss7;
-};
-
-/* ---- one interface over both kinds ---- */
-
-static void rec_free(enum kind k, union rec *r)
-{
-    if (k == MMS)
-        mms_rec_free(&r->mms);
-    else
-        ss7_rec_free(&r->ss7);
-}
-
-static void rec_encode(enum kind k, struct buf *b, const union rec *r)
-{
-    if (k == MMS)
-        mms_rec_encode(b, &r->mms);
-    else
-        ss7_rec_encode(b, &r->ss7);
-}
-
-static int rec_decode(enum kind k, struct rd *rd, union rec *r)
-{
-    return k == MMS ? mms_rec_decode(rd, &r->mms) : ss7_rec_decode(rd, &r->ss7);
-}
-
-static int rec_from_json(enum kind k, json_t *o, union rec *r,
-                         enum media_json_mode mode, char *err, size_t len)
-{
-    return k == MMS ? mms_from_json(o, &r->mms, mode, err, len)
-                    : ss7_from_json(o, &r->ss7, mode, err, len);
-}
-
-static json_t *rec_to_json(enum kind k, const union rec *r)
-{
-    return k == MMS ? mms_to_json(&r->mms) : ss7_to_json(&r->ss7);
-}
-
-static void assert_str_same(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        assert_ptr_equal(a, b);
-    else
-        assert_string_equal(a, b);
-}
-
-#define EQ(f) assert_true(a->f == b->f)
-#define EQ_STR(f) assert_str_same(a->f, b->f)
+/* ---- field-by-field equality ---- */
 
 static void mms_eq(const struct mms_rec *a, const struct mms_rec *b)
 {
@@ -92,14 +54,6 @@ static void rec_eq(enum kind k, const union rec *a, const union rec *b)
         mms_eq(&a->mms, &b->mms);
     else
         ss7_eq(&a->ss7, &b->ss7);
-}
-
-static char *repeat(char c, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    memset(s, c, n);
-    s[n] = '\0';
-    return s;
 }
 
 /* ---- sample records ---- */
@@ -166,13 +120,6 @@ static void ss7_max(union rec *u)
     r->updated_at = 0;
 }
 
-struct sample {
-    const char *name;
-    enum kind kind;
-    void (*fill)(union rec *);
-    bool json_valid;
-};
-
 static const struct sample samples[] = {
     {"mms defaults", MMS, mms_default, false},
     {"mms full", MMS, mms_full, true},
@@ -188,20 +135,7 @@ static const struct sample samples[] = {
 static void test_copy_is_deep(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        const struct sample *s = &samples[i];
-        union rec a, b, c;
-        s->fill(&a);
-        if (s->kind == MMS)
-            mms_rec_copy(&b.mms, &a.mms);
-        else
-            ss7_rec_copy(&b.ss7, &a.ss7);
-        rec_free(s->kind, &a); /* poisons a's strings under ASan */
-        s->fill(&c);
-        rec_eq(s->kind, &b, &c);
-        rec_free(s->kind, &b);
-        rec_free(s->kind, &c);
-    }
+    check_copy_is_deep(samples, N_SAMPLES);
 }
 
 static void test_status_names(void **state)
@@ -229,27 +163,7 @@ static void test_status_names(void **state)
 static void test_binary_round_trip(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        const struct sample *s = &samples[i];
-        union rec a, b;
-        struct buf b1, b2;
-        buf_init(&b1);
-        buf_init(&b2);
-        s->fill(&a);
-        rec_encode(s->kind, &b1, &a);
-        struct rd rd;
-        rd_init(&rd, b1.data, b1.len);
-        assert_int_equal(rec_decode(s->kind, &rd, &b), 0);
-        assert_true(rd_done(&rd));
-        rec_eq(s->kind, &a, &b);
-        rec_encode(s->kind, &b2, &b);
-        assert_int_equal(b1.len, b2.len);
-        assert_memory_equal(b1.data, b2.data, b1.len);
-        rec_free(s->kind, &a);
-        rec_free(s->kind, &b);
-        buf_free(&b1);
-        buf_free(&b2);
-    }
+    check_binary_round_trip(samples, N_SAMPLES);
 }
 
 /* Default records with id 7, byte for byte: snapshots outlive builds. */
@@ -301,22 +215,7 @@ static void test_binary_golden(void **state)
 static void test_binary_truncated(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        union rec a, b;
-        struct buf enc;
-        buf_init(&enc);
-        samples[i].fill(&a);
-        rec_encode(samples[i].kind, &enc, &a);
-        for (size_t len = 0; len < enc.len; len++) {
-            struct rd rd;
-            rd_init(&rd, enc.data, len);
-            if (rec_decode(samples[i].kind, &rd, &b) != -1 || rd.err == 0)
-                fail_msg("%s: a %zu-byte prefix of %zu decoded",
-                         samples[i].name, len, enc.len);
-        }
-        rec_free(samples[i].kind, &a);
-        buf_free(&enc);
-    }
+    check_binary_truncated(samples, N_SAMPLES);
 }
 
 static int decode_bytes(enum kind k, const uint8_t *p, size_t n)
@@ -423,33 +322,6 @@ static void test_binary_string_bounds(void **state)
 }
 
 /* ---- JSON ---- */
-
-#define MMS_BASE                                                               \
-    "\"source_msisdn\":\"+15551234567\","                                      \
-    "\"destination_msisdn\":\"+447700900000\""
-#define SS7_BASE "\"event_type\":\"MAP_UPDATE_LOCATION\""
-
-static const char *const base_body[] = {
-    [MMS] = "{" MMS_BASE "}",
-    [SS7] = "{" SS7_BASE "}",
-};
-
-/* Runs from_json on text; PATCH applies it to the kind's base record. */
-static int run_json(enum kind k, enum media_json_mode mode, const char *text,
-                    union rec *r, char *err, size_t len)
-{
-    if (mode == MEDIA_JSON_PATCH) {
-        json_t *base = json_loads(base_body[k], 0, NULL);
-        assert_int_equal(rec_from_json(k, base, r, MEDIA_JSON_CREATE, err,
-                                       len), 0);
-        json_decref(base);
-    }
-    json_t *o = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    assert_non_null(o);
-    int st = rec_from_json(k, o, r, mode, err, len);
-    json_decref(o);
-    return st;
-}
 
 static void test_json_create_defaults(void **state)
 {
@@ -576,23 +448,8 @@ static void test_json_failure_keeps_record(void **state)
         "{\"subject\":\"new\",\"message_size\":-1}",
         "{\"subject\":\"new\",\"destination_msisdn\":null}",
     };
-    for (size_t i = 0; i < 2; i++) {
-        union rec r, before;
-        char err[256];
-        mms_full(&r);
-        mms_full(&before);
-        json_t *o = json_loads(bad[i], 0, NULL);
-        assert_int_equal(mms_from_json(o, &r.mms, MEDIA_JSON_PATCH, err,
-                                       sizeof err), 422);
-        mms_eq(&r.mms, &before.mms);
-        mms_rec_free(&r.mms); /* CREATE: r is output-only */
-        assert_int_equal(mms_from_json(o, &r.mms, MEDIA_JSON_CREATE, err,
-                                       sizeof err), 422);
-        mms_rec_free(&before.mms);
-        mms_rec_init(&before.mms);
-        mms_eq(&r.mms, &before.mms);
-        json_decref(o);
-    }
+    for (size_t i = 0; i < 2; i++)
+        check_failure_keeps_record(MMS, mms_full, bad[i]);
     union rec r, before;
     char err[256];
     ss7_full(&r);
@@ -607,17 +464,6 @@ static void test_json_failure_keeps_record(void **state)
     ss7_rec_free(&before.ss7);
 }
 
-struct json_case {
-    enum kind kind;
-    enum media_json_mode mode;
-    const char *body; /* "%L" stands for a run of 'a's of length len */
-    size_t len;
-    int status;       /* 0: accepted */
-    const char *detail;
-};
-
-#define CREATE MEDIA_JSON_CREATE
-#define PATCH MEDIA_JSON_PATCH
 #define NOT_OBJ "body must be a JSON object"
 #define SIZE "message_size must be an integer >= 0"
 #define STATUS "status must be one of pending, delivered, failed, expired"
@@ -719,35 +565,10 @@ static const struct json_case json_cases[] = {
      "unknown field message_size"},
 };
 
-/* The body with its "%L" (if any) replaced by len 'a's. */
-static char *expand(const char *tmpl, size_t len)
-{
-    const char *at = strstr(tmpl, "%L");
-    if (at == NULL)
-        return xstrdup(tmpl);
-    size_t head = (size_t)(at - tmpl), tail = strlen(at + 2);
-    char *s = xmalloc(head + len + tail + 1);
-    memcpy(s, tmpl, head);
-    memset(s + head, 'a', len);
-    memcpy(s + head + len, at + 2, tail + 1);
-    return s;
-}
-
 static void test_json_validation(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof json_cases / sizeof json_cases[0]; i++) {
-        const struct json_case *c = &json_cases[i];
-        char *body = expand(c->body, c->len);
-        union rec r;
-        char err[256] = "";
-        int st = run_json(c->kind, c->mode, body, &r, err, sizeof err);
-        if (st != c->status || strcmp(err, c->detail) != 0)
-            fail_msg("case %zu %s: got %d '%s', want %d '%s'", i, c->body, st,
-                     err, c->status, c->detail);
-        rec_free(c->kind, &r);
-        free(body);
-    }
+    check_json_cases(json_cases, sizeof json_cases / sizeof json_cases[0]);
 }
 
 /* details keep the value as compact JSON text, in the given key order. */

@@ -3,226 +3,37 @@
  * truncation at every length, out-of-range values — and the JSON mapping
  * (api/tablejson.c) — defaults, PATCH and IMPORT semantics, limits, one
  * case per validation error, and round trips in both directions. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "api/tablejson.h"
 #include "common/xalloc.h"
 #include "raft_store/tables.h"
 #include "tests/unit/tables_fixture.h"
 
-#define T_2025 1761825600000LL /* 2025-10-30T12:00:00Z */
-#define T_2026 1767225600000LL /* 2026-01-01T00:00:00Z */
-#define T_9999 253402300799000LL /* 9999-12-31T23:59:59Z */
+typedef enum table_json_mode rec_mode;
+#define CREATE TABLE_JSON_CREATE
+#define PATCH TABLE_JSON_PATCH
+#define IMPORT TABLE_JSON_IMPORT
 
-/* ---- field-by-field equality ---- */
+#define ROUTE_BASE "\"dest_smsc\":\"gw\""
+#define LOC_BASE "\"msisdn\":\"+15551234567\",\"location\":\"msc1\""
 
-static void assert_str_same(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL)
-        assert_ptr_equal(a, b);
-    else
-        assert_string_equal(a, b);
-}
-
-#define EQ(f) assert_true(a->f == b->f)
-#define EQ_STR(f) assert_str_same(a->f, b->f)
-
-static void route_eq(const struct route_rec *a, const struct route_rec *b)
-{
-    EQ(id); EQ(source_type); EQ(auto_reply); EQ(drop); EQ(charged);
-    EQ(weight); EQ(priority); EQ(enabled); EQ(inserted_at); EQ(updated_at);
-    EQ_STR(calling_prefix); EQ_STR(called_prefix); EQ_STR(source_smsc);
-    EQ_STR(enum_domain); EQ_STR(dest_smsc); EQ_STR(auto_reply_message);
-    EQ_STR(description);
-}
-
-static void rule_eq(const struct xlat_rule_rec *a,
-                    const struct xlat_rule_rec *b)
-{
-    EQ(id); EQ(priority); EQ(enabled); EQ(cont); EQ(inserted_at);
-    EQ(updated_at);
-    EQ_STR(calling_prefix); EQ_STR(called_prefix); EQ_STR(source_smsc);
-    EQ_STR(calling_match); EQ_STR(calling_replace); EQ_STR(called_match);
-    EQ_STR(called_replace); EQ_STR(description);
-}
-
-static void loc_eq(const struct location_rec *a, const struct location_rec *b)
-{
-    EQ(id); EQ(ims_capable); EQ(csfb); EQ(registered); EQ(expires);
-    EQ(inserted_at); EQ(updated_at);
-    EQ_STR(msisdn); EQ_STR(imsi); EQ_STR(location); EQ_STR(ran_location);
-    EQ_STR(imei); EQ_STR(user_agent);
-}
-
-static void rec_eq(enum kind k, const union rec *a, const union rec *b)
-{
-    switch (k) {
-    case ROUTE: route_eq(&a->route, &b->route); break;
-    case RULE: rule_eq(&a->rule, &b->rule); break;
-    case LOCATION: loc_eq(&a->loc, &b->loc); break;
-    }
-}
-
-/* ---- sample records ---- */
-
-static char *repeat(char c, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    memset(s, c, n);
-    s[n] = '\0';
-    return s;
-}
-
-/* Every field set, JSON-valid (times on whole seconds). */
-static void route_full(union rec *u)
-{
-    struct route_rec *r = &u->route;
-    route_rec_init(r);
-    r->id = INT64_MAX;
-    r->calling_prefix = xstrdup("+1555");
-    r->called_prefix = xstrdup("+4670");
-    r->source_smsc = xstrdup("smpp-in");
-    r->enum_domain = xstrdup("e164.arpa");
-    r->source_type = SRC_CIRCUIT_SWITCHED;
-    r->dest_smsc = xstrdup("gw-\xc3\xa9"); /* UTF-8 é */
-    r->auto_reply_message = xstrdup("");
-    r->charged = CHARGED_NO;
-    r->weight = 1;
-    r->priority = 255;
-    r->description = xstrdup("Swedish mobiles");
-    r->enabled = false;
-    r->inserted_at = T_2025;
-    r->updated_at = T_9999;
-}
-
-static void rule_full(union rec *u)
-{
-    struct xlat_rule_rec *r = &u->rule;
-    xlat_rule_rec_init(r);
-    r->id = 1;
-    r->calling_prefix = xstrdup("0");
-    r->called_prefix = xstrdup("00");
-    r->source_smsc = xstrdup("ims");
-    r->calling_match = xstrdup("^0([1-9][0-9]*)$");
-    r->calling_replace = xstrdup("+46\\1");
-    r->called_match = xstrdup("^00");
-    r->called_replace = xstrdup("");
-    r->priority = 1;
-    r->description = xstrdup("national to E.164");
-    r->enabled = false;
-    r->cont = true;
-    r->inserted_at = T_2025;
-    r->updated_at = T_2026;
-}
-
-static void loc_full(union rec *u)
-{
-    struct location_rec *r = &u->loc;
-    location_rec_init(r);
-    r->id = 99;
-    r->msisdn = xstrdup("+447700900123");
-    r->imsi = xstrdup("234150999999999");
-    r->location = xstrdup("msc-london-1");
-    r->ran_location = xstrdup("cell 4711");
-    r->imei = xstrdup("35209900176148");
-    r->user_agent = xstrdup("IMS client/1.0");
-    r->ims_capable = true;
-    r->csfb = true;
-    r->registered = false;
-    r->expires = T_2026;
-    r->inserted_at = T_2025;
-    r->updated_at = T_2025;
-}
-
-/* Binary extremes: longest strings, extreme ids, times and limits. */
-static void route_max(union rec *u)
-{
-    struct route_rec *r = &u->route;
-    route_full(u);
-    free(r->calling_prefix);
-    free(r->description);
-    r->calling_prefix = repeat('1', TABLE_MAX_STR);
-    r->description = repeat('d', TABLE_MAX_STR);
-    r->id = 0;
-    r->source_type = SRC_TYPE_COUNT - 1;
-    r->auto_reply = r->drop = true;
-    r->weight = 100;
-    r->priority = 1;
-    r->inserted_at = INT64_MAX;
-    r->updated_at = INT64_MIN + 1;
-}
-
-static void rule_max(union rec *u)
-{
-    struct xlat_rule_rec *r = &u->rule;
-    rule_full(u);
-    free(r->called_match);
-    r->called_match = repeat('.', TABLE_MAX_STR);
-    r->id = INT64_MAX;
-    r->priority = 255;
-    r->inserted_at = -1;
-    r->updated_at = INT64_MAX;
-}
-
-static void loc_max(union rec *u)
-{
-    struct location_rec *r = &u->loc;
-    loc_full(u);
-    free(r->user_agent);
-    r->user_agent = repeat('u', TABLE_MAX_STR);
-    r->id = 0;
-    r->expires = INT64_MAX;
-    r->inserted_at = INT64_MIN + 1;
-    r->updated_at = 0;
-}
-
-static void route_default(union rec *u) { route_rec_init(&u->route); }
-static void rule_default(union rec *u) { xlat_rule_rec_init(&u->rule); }
-static void loc_default(union rec *u) { location_rec_init(&u->loc); }
-
-struct sample {
-    const char *name;
-    enum kind kind;
-    void (*fill)(union rec *);
-    bool json_valid;
+static const char *const base_body[] = {
+    [ROUTE] = "{" ROUTE_BASE "}",
+    [RULE] = "{}",
+    [LOCATION] = "{" LOC_BASE "}",
 };
 
-static const struct sample samples[] = {
-    {"route defaults", ROUTE, route_default, false},
-    {"route full", ROUTE, route_full, true},
-    {"route max", ROUTE, route_max, false},
-    {"rule defaults", RULE, rule_default, true},
-    {"rule full", RULE, rule_full, true},
-    {"rule max", RULE, rule_max, false},
-    {"location defaults", LOCATION, loc_default, false},
-    {"location full", LOCATION, loc_full, true},
-    {"location max", LOCATION, loc_max, false},
-};
-
-#define N_SAMPLES (sizeof samples / sizeof samples[0])
+#include "tests/unit/record_fixture.h"
+#include "tests/unit/tables_samples.h"
 
 /* A copy shares nothing with its source. */
 static void test_copy_is_deep(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        const struct sample *s = &samples[i];
-        union rec a, b, c;
-        s->fill(&a);
-        rec_copy(s->kind, &b, &a);
-        rec_free(s->kind, &a); /* poisons a's strings under ASan */
-        s->fill(&c);
-        rec_eq(s->kind, &b, &c);
-        rec_free(s->kind, &b);
-        rec_free(s->kind, &c);
-    }
+    check_copy_is_deep(samples, N_SAMPLES);
 }
 
 /* ---- binary codec ---- */
@@ -230,27 +41,7 @@ static void test_copy_is_deep(void **state)
 static void test_binary_round_trip(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        const struct sample *s = &samples[i];
-        union rec a, b;
-        struct buf b1, b2;
-        buf_init(&b1);
-        buf_init(&b2);
-        s->fill(&a);
-        rec_encode(s->kind, &b1, &a);
-        struct rd rd;
-        rd_init(&rd, b1.data, b1.len);
-        assert_int_equal(rec_decode(s->kind, &rd, &b), 0);
-        assert_true(rd_done(&rd));
-        rec_eq(s->kind, &a, &b);
-        rec_encode(s->kind, &b2, &b);
-        assert_int_equal(b1.len, b2.len);
-        assert_memory_equal(b1.data, b2.data, b1.len);
-        rec_free(s->kind, &a);
-        rec_free(s->kind, &b);
-        buf_free(&b1);
-        buf_free(&b2);
-    }
+    check_binary_round_trip(samples, N_SAMPLES);
 }
 
 /* The default route with id 7, byte for byte: snapshots outlive builds. */
@@ -285,22 +76,7 @@ static void test_binary_golden_route(void **state)
 static void test_binary_truncated(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N_SAMPLES; i++) {
-        union rec a, b;
-        struct buf enc;
-        buf_init(&enc);
-        samples[i].fill(&a);
-        rec_encode(samples[i].kind, &enc, &a);
-        for (size_t len = 0; len < enc.len; len++) {
-            struct rd rd;
-            rd_init(&rd, enc.data, len);
-            if (rec_decode(samples[i].kind, &rd, &b) != -1 || rd.err == 0)
-                fail_msg("%s: a %zu-byte prefix of %zu decoded",
-                         samples[i].name, len, enc.len);
-        }
-        rec_free(samples[i].kind, &a);
-        buf_free(&enc);
-    }
+    check_binary_truncated(samples, N_SAMPLES);
 }
 
 enum bad_field { B_ID, B_WEIGHT, B_PRIORITY, B_CHARGED, B_SOURCE_TYPE };
@@ -424,32 +200,6 @@ static void test_charged_names(void **state)
 
 /* ---- JSON ---- */
 
-#define ROUTE_BASE "\"dest_smsc\":\"gw\""
-#define LOC_BASE "\"msisdn\":\"+15551234567\",\"location\":\"msc1\""
-
-static const char *const base_body[] = {
-    [ROUTE] = "{" ROUTE_BASE "}",
-    [RULE] = "{}",
-    [LOCATION] = "{" LOC_BASE "}",
-};
-
-/* Runs from_json on text; PATCH applies it to the kind's base record. */
-static int run_json(enum kind k, enum table_json_mode mode, const char *text,
-                    union rec *r, char *err, size_t len)
-{
-    if (mode == TABLE_JSON_PATCH) {
-        json_t *base = json_loads(base_body[k], 0, NULL);
-        assert_int_equal(rec_from_json(k, base, r, TABLE_JSON_CREATE, err,
-                                       len), 0);
-        json_decref(base);
-    }
-    json_t *o = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    assert_non_null(o);
-    int st = rec_from_json(k, o, r, mode, err, len);
-    json_decref(o);
-    return st;
-}
-
 static void test_json_create_defaults(void **state)
 {
     (void)state;
@@ -570,23 +320,8 @@ static void test_json_failure_keeps_record(void **state)
         "{\"weight\":7,\"description\":\"new\",\"priority\":0}",
         "{\"description\":\"new\",\"dest_smsc\":null}",
     };
-    for (size_t i = 0; i < 2; i++) {
-        union rec r, before;
-        char err[256];
-        route_full(&r);
-        route_full(&before);
-        json_t *o = json_loads(bad[i], 0, NULL);
-        assert_int_equal(route_from_json(o, &r.route, TABLE_JSON_PATCH, err,
-                                         sizeof err), 422);
-        route_eq(&r.route, &before.route);
-        route_rec_free(&r.route); /* CREATE: r is output-only */
-        assert_int_equal(route_from_json(o, &r.route, TABLE_JSON_CREATE, err,
-                                         sizeof err), 422);
-        route_rec_free(&before.route);
-        route_default(&before);
-        route_eq(&r.route, &before.route);
-        json_decref(o);
-    }
+    for (size_t i = 0; i < 2; i++)
+        check_failure_keeps_record(ROUTE, route_full, bad[i]);
 }
 
 static void test_json_import(void **state)
@@ -619,18 +354,6 @@ static void test_json_import(void **state)
     location_rec_free(&r.loc);
 }
 
-struct json_case {
-    enum kind kind;
-    enum table_json_mode mode;
-    const char *body; /* "%L" stands for a run of 'a's of length len */
-    size_t len;
-    int status;       /* 0: accepted */
-    const char *detail;
-};
-
-#define CREATE TABLE_JSON_CREATE
-#define PATCH TABLE_JSON_PATCH
-#define IMPORT TABLE_JSON_IMPORT
 #define NOT_OBJ "body must be a JSON object"
 #define W100 "weight must be an integer from 1 to 100"
 #define P255 "priority must be an integer from 1 to 255"
@@ -771,35 +494,10 @@ static const struct json_case json_cases[] = {
      "unknown field rule_id"},
 };
 
-/* The body with its "%L" (if any) replaced by len 'a's. */
-static char *expand(const char *tmpl, size_t len)
-{
-    const char *at = strstr(tmpl, "%L");
-    if (at == NULL)
-        return xstrdup(tmpl);
-    size_t head = (size_t)(at - tmpl), tail = strlen(at + 2);
-    char *s = xmalloc(head + len + tail + 1);
-    memcpy(s, tmpl, head);
-    memset(s + head, 'a', len);
-    memcpy(s + head + len, at + 2, tail + 1);
-    return s;
-}
-
 static void test_json_validation(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof json_cases / sizeof json_cases[0]; i++) {
-        const struct json_case *c = &json_cases[i];
-        char *body = expand(c->body, c->len);
-        union rec r;
-        char err[256] = "";
-        int st = run_json(c->kind, c->mode, body, &r, err, sizeof err);
-        if (st != c->status || strcmp(err, c->detail) != 0)
-            fail_msg("case %zu %s: got %d '%s', want %d '%s'", i, c->body, st,
-                     err, c->status, c->detail);
-        rec_free(c->kind, &r);
-        free(body);
-    }
+    check_json_cases(json_cases, sizeof json_cases / sizeof json_cases[0]);
 }
 
 static void test_json_output(void **state)
