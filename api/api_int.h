@@ -83,6 +83,7 @@ struct api {
     atomic_int inflight_requests;
     atomic_bool stopping;
     char node_name[64];
+    uint64_t incarnation;      /* random per process, in node-made ids */
 };
 
 struct api_req {

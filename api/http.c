@@ -25,7 +25,6 @@
 #include "api/tls.h"
 #include "cluster/forward.h"
 #include "common/log.h"
-#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "server/config.h"
 
@@ -275,14 +274,15 @@ struct api *api_start(const struct config *cfg, struct node *node,
     if (a->n_threads < 1)
         a->n_threads = 1;
     a->threads = xcalloc((size_t)a->n_threads, sizeof *a->threads);
+    /* A node-made request id must not repeat one of an earlier run (the
+     * leader remembers them for STORE_NODE_KEY_TTL_MS and would answer a
+     * new write with the old result): each run has its own random
+     * incarnation in every id, whatever the clock does. */
+    a->incarnation = ((uint64_t)arc4random() << 32) | arc4random();
     for (int i = 0; i < a->n_threads; i++) {
         a->threads[i].api = a;
         a->threads[i].index = i;
-        /* A node-made request id must not repeat one of the previous run
-         * (the leader remembers them for STORE_NODE_KEY_TTL_MS and would
-         * answer a new write with the old result): count from the boot
-         * time, 2^20 ids per ms of it. */
-        a->threads[i].next_rid = (uint64_t)time_now_ms() << 20;
+
         if (thread_init(&a->threads[i], err, errlen) != 0) {
             api_stop(a, 0);
             return NULL;

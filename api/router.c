@@ -273,8 +273,10 @@ static bool assign_request_id(struct api_req *r)
         r->key_kind = KEY_CLIENT;
         return true;
     }
-    snprintf(r->rid, sizeof r->rid, "%s-%d-%llx", r->t->api->node_name,
-             r->t->index, (unsigned long long)++r->t->next_rid);
+    snprintf(r->rid, sizeof r->rid, "%s-%016llx-%d-%llx",
+             r->t->api->node_name,
+             (unsigned long long)r->t->api->incarnation, r->t->index,
+             (unsigned long long)++r->t->next_rid);
     r->key_kind = KEY_NONE;
     return true;
 }
