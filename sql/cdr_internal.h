@@ -25,6 +25,9 @@ struct cdr_migration {
 extern const struct cdr_migration cdr_migrations[];
 extern const size_t cdr_n_migrations;
 
+struct cdr_sql_params;
+struct cdr_reader;
+
 /* The backend vtable; each backend's sink struct starts with a
  * struct cdr_sink whose ops points at its table. */
 struct cdr_sink_ops {
@@ -46,8 +49,18 @@ struct cdr_sink_ops {
                            struct cdr_error *err);
     int (*last_seq)(struct cdr_sink *s, const char *cluster_id,
                     const char *writer, int64_t *out, struct cdr_error *err);
-    int (*search)(struct cdr_sink *s, const struct cdr_query *q,
-                  struct cdr_row **rows, size_t *n, struct cdr_error *err);
+    /* Reads: cdr_sink.c writes the SELECT (cdr_search_sql,
+     * cdr_events_sql) with the backend's parameter style, select runs it
+     * and feeds each result row to rd as text.  what names the statement
+     * in messages.  ensure (NULL = none) re-establishes a dropped
+     * connection before the statement is written. */
+    int (*ensure)(struct cdr_sink *s, struct cdr_error *err);
+    char ph;        /* placeholder prefix ('?', '$'), 0 = quote literals */
+    void (*quote)(struct cdr_sink *s, struct buf *sql, const char *value);
+    bool frac;      /* the dialect's times keep milliseconds */
+    int (*select)(struct cdr_sink *s, const char *sql,
+                  const struct cdr_sql_params *p, struct cdr_reader *rd,
+                  const char *what, struct cdr_error *err);
 };
 
 struct cdr_sink {
@@ -78,7 +91,9 @@ int cdr_time_from_sql(const char *s, int64_t *ms);
 extern const char cdr_insert_columns[];
 /* id followed by the CDR_NCOLS columns: what search selects. */
 extern const char cdr_select_columns[];
-#define CDR_EV_NCOLS 6
+/* The columns of message_events (without id) in insert and select order:
+ * cluster_id first. */
+#define CDR_EV_NCOLS 7
 extern const char cdr_event_columns[];
 
 /* A row's values as SQL text (NULL = SQL NULL), borrowed from r and buf. */
@@ -93,24 +108,65 @@ struct cdr_ev_vals {
     const char *v[CDR_EV_NCOLS];
     char buf[CDR_EV_NCOLS * 32];
 };
-void cdr_event_values(const struct cdr_event *e, int64_t now, bool frac,
-                      struct cdr_ev_vals *out);
+/* cluster_id is the batch's (borrowed like e). */
+void cdr_event_values(const struct cdr_event *e, const char *cluster_id,
+                      int64_t now, bool frac, struct cdr_ev_vals *out);
 /* Fills r (initialised, owning copies) from the 1 + CDR_NCOLS text values
  * of a search result (NULL = SQL NULL).  Returns 0 or -1 (bad value). */
 int cdr_row_from_text(struct cdr_row *r, const char *const vals[]);
+/* Fills e (initialised, owning copies) from the CDR_EV_NCOLS text values
+ * of cdr_event_columns (cluster_id is not kept).  Returns 0 or -1. */
+int cdr_event_from_text(struct cdr_event *e, const char *const vals[]);
+
+/* What a SELECT reads into: a growing array of rows (search: 1 +
+ * CDR_NCOLS values a result row) or of events (CDR_EV_NCOLS values). */
+struct cdr_reader {
+    bool events;
+    int ncols;
+    struct cdr_row *rows;
+    struct cdr_event *evs;
+    size_t n, cap;
+};
+void cdr_reader_init(struct cdr_reader *rd, bool events);
+/* Appends the item of one result row (text values, NULL = SQL NULL).
+ * Returns 0, or -1 on a value that does not parse. */
+int cdr_reader_add(struct cdr_reader *rd, const char *const vals[]);
+/* Frees what was read (after a failed select). */
+void cdr_reader_free(struct cdr_reader *rd);
 
 /* The highest seq among rows and events, or floor when none is higher. */
 int64_t cdr_batch_max_seq(const struct cdr_row *rows, size_t n,
                           const struct cdr_event *events, size_t m,
                           int64_t floor);
 
-/* Appends the WHERE / ORDER BY / LIMIT part of a search to sql.  Each used
- * parameter is written as ph followed by its 1-based number (sqlite '?',
- * postgres '$'), or, when lit is non-NULL, as lit[k] (already-quoted
- * literals for msisdn, from, to).  params[] receives the indexes (0 =
- * msisdn, 1 = from, 2 = to) in placeholder order; returns their count. */
-int cdr_search_where(struct buf *sql, const struct cdr_query *q, char ph,
-                     const char *const lit[3], int params[3]);
+/* The parameters of a statement being written: cdr_sql_param appends a
+ * placeholder, ph followed by its 1-based number (sqlite '?', postgres
+ * '$'), and records the value in v[]; with ph 0 it appends the value as a
+ * literal through quote(ctx, ...) instead (mysql).  Values are borrowed,
+ * or kept in text[] for times and numbers. */
+#define CDR_SQL_MAXPARAMS 8
+struct cdr_sql_params {
+    char ph;
+    void (*quote)(void *ctx, struct buf *sql, const char *value);
+    void *ctx;
+    bool frac;                  /* times with milliseconds */
+    int n;
+    const char *v[CDR_SQL_MAXPARAMS];
+    char text[CDR_SQL_MAXPARAMS][CDR_TIME_SQL_LEN];
+};
+void cdr_sql_params_init(struct cdr_sql_params *p, char ph,
+                         void (*quote)(void *ctx, struct buf *sql,
+                                       const char *value),
+                         void *ctx, bool frac);
+/* value NULL is SQL NULL. */
+void cdr_sql_param(struct buf *sql, struct cdr_sql_params *p,
+                   const char *value);
+/* The statements of cdr_sink_search and cdr_sink_events: select the
+ * columns cdr_reader expects. */
+void cdr_search_sql(struct buf *sql, const struct cdr_query *q,
+                    struct cdr_sql_params *p);
+void cdr_events_sql(struct buf *sql, const char *cluster_id,
+                    int64_t message_id, struct cdr_sql_params *p);
 /* Appends a NUL-terminated string without the NUL; buf_cstr terminates. */
 void cdr_buf_puts(struct buf *b, const char *s);
 const char *cdr_buf_cstr(struct buf *b);

@@ -41,7 +41,9 @@ struct cdr_row {
 };
 
 struct cdr_event {
-    int64_t seq;                /* outbox sequence number, as for rows */
+    /* The outbox sequence number, as for rows (0 on events read back by
+     * cdr_sink_events).  Stored with the batch's cluster_id. */
+    int64_t seq;
     int64_t message_id;
     int64_t event_epoch;        /* ms since the epoch, UTC (BIGINT column) */
     char *name;                 /* NOT NULL */
@@ -58,5 +60,7 @@ void cdr_row_free(struct cdr_row *r);
 void cdr_rows_free(struct cdr_row *rows, size_t n);
 void cdr_event_init(struct cdr_event *e);
 void cdr_event_free(struct cdr_event *e);
+/* Frees n events and the array (as returned by cdr_sink_events). */
+void cdr_events_free(struct cdr_event *events, size_t n);
 
 #endif

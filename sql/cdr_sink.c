@@ -1,7 +1,8 @@
 /* cdr_sink — the adapter-independent half of the CDR sink: configuration
  * checks, dispatch to the backend chosen by `database.adapter`, the
- * migration driver over the embedded schema files, error strings, and the
- * row/event constructors.  See sql/cdr_sink.h for the thread rules.
+ * migration driver over the embedded schema files, the statements that
+ * read CDRs and events back, error strings, and the row/event
+ * constructors.  See sql/cdr_sink.h for the thread rules.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,12 +198,79 @@ int cdr_sink_last_seq(struct cdr_sink *s, const char *cluster_id,
     return s->ops->last_seq(s, cluster_id, writer, out, err);
 }
 
+/* Parameters in s's style: placeholders, or literals quoted by s. */
+static void quote(void *ctx, struct buf *sql, const char *value)
+{
+    struct cdr_sink *s = ctx;
+
+    s->ops->quote(s, sql, value);
+}
+
+/* Reconnects if needed, then starts parameters in s's style. */
+static int read_begin(struct cdr_sink *s, struct cdr_sql_params *p,
+                      struct buf *sql, struct cdr_error *err)
+{
+    int rc = s->ops->ensure != NULL ? s->ops->ensure(s, err) : 0;
+
+    cdr_sql_params_init(p, s->ops->ph, quote, s, s->ops->frac);
+    buf_init(sql);
+    return rc;
+}
+
+/* Runs a SELECT into rd; on failure frees what was read. */
+static int select_into(struct cdr_sink *s, struct buf *sql,
+                       const struct cdr_sql_params *p, struct cdr_reader *rd,
+                       const char *what, struct cdr_error *err)
+{
+    int rc = s->ops->select(s, cdr_buf_cstr(sql), p, rd, what, err);
+
+    buf_free(sql);
+    if (rc != 0)
+        cdr_reader_free(rd);
+    return rc;
+}
+
 int cdr_sink_search(struct cdr_sink *s, const struct cdr_query *q,
                     struct cdr_row **rows, size_t *n, struct cdr_error *err)
 {
+    struct cdr_sql_params p;
+    struct cdr_reader rd;
+    struct buf sql;
+    int rc;
+
     *rows = NULL;
     *n = 0;
-    return s->ops->search(s, q, rows, n, err);
+    if ((rc = read_begin(s, &p, &sql, err)) != 0)
+        return rc;
+    cdr_search_sql(&sql, q, &p);
+    cdr_reader_init(&rd, false);
+    rc = select_into(s, &sql, &p, &rd, "search", err);
+    *rows = rd.rows;
+    *n = rd.n;
+    return rc;
+}
+
+int cdr_sink_events(struct cdr_sink *s, const char *cluster_id,
+                    int64_t message_id, struct cdr_event **events, size_t *n,
+                    struct cdr_error *err)
+{
+    struct cdr_sql_params p;
+    struct cdr_reader rd;
+    struct buf sql;
+    int rc;
+
+    *events = NULL;
+    *n = 0;
+    if (cluster_id == NULL)
+        return cdr_err_set(err, CDR_EINVAL, "cdr events: cluster_id needed");
+    if ((rc = read_begin(s, &p, &sql, err)) != 0)
+        return rc;
+    cdr_events_sql(&sql, cluster_id, message_id, &p);
+    cdr_reader_init(&rd, true);
+    rc = select_into(s, &sql, &p, &rd, "read message_events", err);
+    *events = rd.evs;
+    *n = rd.n;
+    return rc;
 }
 
 void cdr_sink_close(struct cdr_sink *s)
@@ -251,4 +319,11 @@ void cdr_event_free(struct cdr_event *e)
     free(e->description);
     free(e->event_source);
     cdr_event_init(e);
+}
+
+void cdr_events_free(struct cdr_event *events, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cdr_event_free(&events[i]);
+    free(events);
 }

@@ -7,6 +7,8 @@
  * writes batches of CDR rows and message events exactly once: in one
  * transaction it skips everything at or below the writer's stored
  * `cdr_writer_state.last_seq`, inserts the rest and advances last_seq.
+ * It reads CDRs back by MSISDN, status and time, and a message's events
+ * by cluster.
  *
  * Every call blocks on SQL I/O: a sink belongs to one dedicated writer
  * thread (never the raft loop or an HTTP thread) and must not be shared
@@ -91,6 +93,7 @@ int cdr_sink_last_seq(struct cdr_sink *s, const char *cluster_id,
 
 struct cdr_query {
     const char *msisdn;   /* calling_number or called_number; NULL = any */
+    const char *status;   /* status equals (e.g. "delivered"); NULL = any */
     int64_t from_ms;      /* submission_time >= from; CDR_TIME_NULL = open */
     int64_t to_ms;        /* submission_time < to; CDR_TIME_NULL = open */
     size_t limit;         /* 0 = 100 */
@@ -102,6 +105,15 @@ struct cdr_query {
  * *n is 0), or a negative status. */
 int cdr_sink_search(struct cdr_sink *s, const struct cdr_query *q,
                     struct cdr_row **rows, size_t *n, struct cdr_error *err);
+
+/* The message events of message_id written by cluster_id's writers
+ * (other clusters' events of the same message id are not included), in
+ * event_epoch order, then insertion order.  Returns 0 with a new array in
+ * *events (free with cdr_events_free; NULL when *n is 0; seq is 0 and
+ * inserted_at set), or a negative status. */
+int cdr_sink_events(struct cdr_sink *s, const char *cluster_id,
+                    int64_t message_id, struct cdr_event **events, size_t *n,
+                    struct cdr_error *err);
 
 /* Closes the connection and frees s (NULL is fine). */
 void cdr_sink_close(struct cdr_sink *s);

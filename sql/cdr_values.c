@@ -25,7 +25,8 @@ const char cdr_select_columns[] =
     "message_body, inserted_at, updated_at";
 
 const char cdr_event_columns[] =
-    "message_id, event_epoch, name, description, event_source, inserted_at";
+    "cluster_id, message_id, event_epoch, name, description, event_source, "
+    "inserted_at";
 
 /* Built on time_format (floors toward -inf, clamps to years 0000..9999). */
 void cdr_time_sql(int64_t ms, bool frac, char out[CDR_TIME_SQL_LEN])
@@ -110,18 +111,19 @@ void cdr_row_values(const struct cdr_row *r, int64_t now, bool frac,
     v[16] = put_time(out->buf, &at, upd, frac);
 }
 
-void cdr_event_values(const struct cdr_event *e, int64_t now, bool frac,
-                      struct cdr_ev_vals *out)
+void cdr_event_values(const struct cdr_event *e, const char *cluster_id,
+                      int64_t now, bool frac, struct cdr_ev_vals *out)
 {
     size_t at = 0, cap = sizeof(out->buf);
     const char **v = out->v;
 
-    v[0] = put_num(out->buf, cap, &at, e->message_id);
-    v[1] = put_num(out->buf, cap, &at, e->event_epoch);
-    v[2] = e->name;
-    v[3] = e->description;
-    v[4] = e->event_source;
-    v[5] = put_time(out->buf, &at,
+    v[0] = cluster_id;
+    v[1] = put_num(out->buf, cap, &at, e->message_id);
+    v[2] = put_num(out->buf, cap, &at, e->event_epoch);
+    v[3] = e->name;
+    v[4] = e->description;
+    v[5] = e->event_source;
+    v[6] = put_time(out->buf, &at,
                     e->inserted_at != CDR_TIME_NULL ? e->inserted_at : now,
                     frac);
 }
@@ -183,6 +185,52 @@ int cdr_row_from_text(struct cdr_row *r, const char *const vals[])
     return 0;
 }
 
+/* vals: the CDR_EV_NCOLS columns in cdr_event_columns order. */
+int cdr_event_from_text(struct cdr_event *e, const char *const vals[])
+{
+    if (parse_i64(vals[1], &e->message_id) != 0 ||
+        parse_i64(vals[2], &e->event_epoch) != 0)
+        return -1;
+    e->name = xstrdup(vals[3]);
+    e->description = xstrdup(vals[4]);
+    e->event_source = xstrdup(vals[5]);
+    return parse_time(vals[6], &e->inserted_at);
+}
+
+void cdr_reader_init(struct cdr_reader *rd, bool events)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->events = events;
+    rd->ncols = events ? CDR_EV_NCOLS : 1 + CDR_NCOLS;
+}
+
+int cdr_reader_add(struct cdr_reader *rd, const char *const vals[])
+{
+    if (rd->n == rd->cap) {
+        rd->cap = rd->cap ? rd->cap * 2 : 16;
+        if (rd->events)
+            rd->evs = xrealloc(rd->evs, rd->cap * sizeof(*rd->evs));
+        else
+            rd->rows = xrealloc(rd->rows, rd->cap * sizeof(*rd->rows));
+    }
+    /* Counted before parsing: a half-filled item is freed with the rest. */
+    if (rd->events) {
+        cdr_event_init(&rd->evs[rd->n++]);
+        return cdr_event_from_text(&rd->evs[rd->n - 1], vals);
+    }
+    cdr_row_init(&rd->rows[rd->n++]);
+    return cdr_row_from_text(&rd->rows[rd->n - 1], vals);
+}
+
+void cdr_reader_free(struct cdr_reader *rd)
+{
+    if (rd->events)
+        cdr_events_free(rd->evs, rd->n);
+    else
+        cdr_rows_free(rd->rows, rd->n);
+    cdr_reader_init(rd, rd->events);
+}
+
 int64_t cdr_batch_max_seq(const struct cdr_row *rows, size_t n,
                           const struct cdr_event *events, size_t m,
                           int64_t floor)
@@ -210,55 +258,97 @@ const char *cdr_buf_cstr(struct buf *b)
     return (const char *)b->data;
 }
 
-static void put_param(struct buf *sql, char ph, const char *const lit[3],
-                      int which, int params[3], int *np)
+void cdr_sql_params_init(struct cdr_sql_params *p, char ph,
+                         void (*quote)(void *ctx, struct buf *sql,
+                                       const char *value),
+                         void *ctx, bool frac)
+{
+    memset(p, 0, sizeof(*p));
+    p->ph = ph;
+    p->quote = quote;
+    p->ctx = ctx;
+    p->frac = frac;
+}
+
+void cdr_sql_param(struct buf *sql, struct cdr_sql_params *p,
+                   const char *value)
 {
     char tmp[16];
 
-    params[*np] = which;
-    (*np)++;
-    if (lit != NULL) {
-        cdr_buf_puts(sql, lit[which]);
+    if (p->ph == 0) {
+        p->quote(p->ctx, sql, value);
         return;
     }
-    snprintf(tmp, sizeof(tmp), "%c%d", ph, *np);
+    p->v[p->n++] = value;
+    snprintf(tmp, sizeof(tmp), "%c%d", p->ph, p->n);
     cdr_buf_puts(sql, tmp);
 }
 
-int cdr_search_where(struct buf *sql, const struct cdr_query *q, char ph,
-                     const char *const lit[3], int params[3])
+/* A time or number parameter: its text lives in p->text. */
+static void param_time(struct buf *sql, struct cdr_sql_params *p, int64_t ms)
+{
+    char *t = p->text[p->n];
+
+    cdr_time_sql(ms, p->frac, t);
+    cdr_sql_param(sql, p, t);
+}
+
+static void param_i64(struct buf *sql, struct cdr_sql_params *p, int64_t v)
+{
+    char *t = p->text[p->n];
+
+    snprintf(t, CDR_TIME_SQL_LEN, "%" PRId64, v);
+    cdr_sql_param(sql, p, t);
+}
+
+void cdr_search_sql(struct buf *sql, const struct cdr_query *q,
+                    struct cdr_sql_params *p)
 {
     const char *sep = " WHERE ";
     char tmp[128];
-    int np = 0;
 
+    cdr_buf_puts(sql, "SELECT ");
+    cdr_buf_puts(sql, cdr_select_columns);
+    cdr_buf_puts(sql, " FROM cdrs");
     if (q->msisdn != NULL) {
         cdr_buf_puts(sql, " WHERE (calling_number = ");
-        put_param(sql, ph, lit, 0, params, &np);
+        cdr_sql_param(sql, p, q->msisdn);
         cdr_buf_puts(sql, " OR called_number = ");
-        if (lit != NULL)
-            cdr_buf_puts(sql, lit[0]);
-        else {
-            snprintf(tmp, sizeof(tmp), "%c%d", ph, np);
-            cdr_buf_puts(sql, tmp);
-        }
+        cdr_sql_param(sql, p, q->msisdn);
         cdr_buf_puts(sql, ")");
+        sep = " AND ";
+    }
+    if (q->status != NULL) {
+        cdr_buf_puts(sql, sep);
+        cdr_buf_puts(sql, "status = ");
+        cdr_sql_param(sql, p, q->status);
         sep = " AND ";
     }
     if (q->from_ms != CDR_TIME_NULL) {
         cdr_buf_puts(sql, sep);
         cdr_buf_puts(sql, "submission_time >= ");
-        put_param(sql, ph, lit, 1, params, &np);
+        param_time(sql, p, q->from_ms);
         sep = " AND ";
     }
     if (q->to_ms != CDR_TIME_NULL) {
         cdr_buf_puts(sql, sep);
         cdr_buf_puts(sql, "submission_time < ");
-        put_param(sql, ph, lit, 2, params, &np);
+        param_time(sql, p, q->to_ms);
     }
     snprintf(tmp, sizeof(tmp), " ORDER BY submission_time DESC, id DESC"
              " LIMIT %zu OFFSET %zu", q->limit != 0 ? q->limit : 100,
              q->offset);
     cdr_buf_puts(sql, tmp);
-    return np;
+}
+
+void cdr_events_sql(struct buf *sql, const char *cluster_id,
+                    int64_t message_id, struct cdr_sql_params *p)
+{
+    cdr_buf_puts(sql, "SELECT ");
+    cdr_buf_puts(sql, cdr_event_columns);
+    cdr_buf_puts(sql, " FROM message_events WHERE cluster_id = ");
+    cdr_sql_param(sql, p, cluster_id);
+    cdr_buf_puts(sql, " AND message_id = ");
+    param_i64(sql, p, message_id);
+    cdr_buf_puts(sql, " ORDER BY event_epoch, id");
 }

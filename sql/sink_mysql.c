@@ -255,7 +255,8 @@ static void put_tuple(struct my_sink *ms, struct buf *sql, size_t rows,
     cdr_buf_puts(sql, ")");
 }
 
-static int insert_all(struct my_sink *ms, int64_t last, int64_t now,
+static int insert_all(struct my_sink *ms, const char *cluster_id,
+                      int64_t last, int64_t now,
                       const struct cdr_row *rows, size_t n,
                       const struct cdr_event *events, size_t m,
                       struct cdr_error *err)
@@ -265,8 +266,9 @@ static int insert_all(struct my_sink *ms, int64_t last, int64_t now,
         "destination_node, submission_time, delivery_time, expiry_time, "
         "status, delivery_attempts, message_parts, deadletter, message_body, "
         "inserted_at, updated_at) VALUES";
-    static const char ehead[] = "INSERT INTO message_events (message_id, "
-        "event_epoch, name, description, event_source, inserted_at) VALUES";
+    static const char ehead[] = "INSERT INTO message_events (cluster_id, "
+        "message_id, event_epoch, name, description, event_source, "
+        "inserted_at) VALUES";
     struct buf sql;
     size_t k = 0;
     int rc = 0;
@@ -290,7 +292,7 @@ static int insert_all(struct my_sink *ms, int64_t last, int64_t now,
 
         if (events[i].seq <= last)
             continue;
-        cdr_event_values(&events[i], now, false, &v);
+        cdr_event_values(&events[i], cluster_id, now, false, &v);
         put_tuple(ms, &sql, k++, v.v, CDR_EV_NCOLS);
         if (sql.len >= MY_CHUNK_BYTES)
             rc = flush(ms, &sql, ehead, &k, err, "insert message_events");
@@ -378,7 +380,8 @@ static int64_t write_once(struct my_sink *ms, const char *cluster_id,
         rollback(ms);
         return last;
     }
-    if (insert_all(ms, last, now, rows, n, events, m, err) != 0 ||
+    if (insert_all(ms, cluster_id, last, now, rows, n, events, m,
+                   err) != 0 ||
         save_state(ms, cluster_id, writer, upto, ts, err) != 0 ||
         runs(ms, "COMMIT", err, "batch: COMMIT") != 0)
         goto err_rollback;
@@ -426,67 +429,35 @@ static int my_last_seq(struct cdr_sink *s, const char *cluster_id,
     return rc;
 }
 
-static int collect(struct my_sink *ms, MYSQL_RES *res, struct cdr_row **rows,
-                   size_t *n, struct cdr_error *err)
+static void my_quote(struct cdr_sink *s, struct buf *sql, const char *value)
 {
-    size_t nt = (size_t)mysql_num_rows(res);
-    MYSQL_ROW row;
-
-    if (nt == 0)
-        return 0;
-    *rows = xcalloc(nt, sizeof(**rows));
-    while (*n < nt && (row = mysql_fetch_row(res)) != NULL) {
-        cdr_row_init(&(*rows)[*n]);
-        (*n)++;
-        if (cdr_row_from_text(&(*rows)[*n - 1], (const char *const *)row) != 0)
-            return cdr_err_set(err, CDR_ESQL, "%s: search: bad value in cdrs "
-                               "row", ms->label);
-    }
-    return 0;
+    put_lit((struct my_sink *)s, sql, value);
 }
 
-static int my_search(struct cdr_sink *s, const struct cdr_query *q,
-                     struct cdr_row **rows, size_t *n, struct cdr_error *err)
+static int my_select(struct cdr_sink *s, const char *sql,
+                     const struct cdr_sql_params *p, struct cdr_reader *rd,
+                     const char *what, struct cdr_error *err)
 {
     struct my_sink *ms = (struct my_sink *)s;
-    char from[CDR_TIME_SQL_LEN], to[CDR_TIME_SQL_LEN];
-    struct buf lits[3], sql;
-    const char *lit[3];
     MYSQL_RES *res = NULL;
-    int params[3], rc;
+    MYSQL_ROW row;
+    int rc;
 
-    if ((rc = ensure(ms, err)) != 0)
+    (void)p; /* the values are spliced into sql */
+    if ((rc = run(ms, sql, strlen(sql), &res, err, what)) != 0)
         return rc;
-    cdr_time_sql(q->from_ms, false, from);
-    cdr_time_sql(q->to_ms, false, to);
-    for (int i = 0; i < 3; i++)
-        buf_init(&lits[i]);
-    put_lit(ms, &lits[0], q->msisdn != NULL ? q->msisdn : "");
-    put_lit(ms, &lits[1], from);
-    put_lit(ms, &lits[2], to);
-    for (int i = 0; i < 3; i++)
-        lit[i] = cdr_buf_cstr(&lits[i]);
-    buf_init(&sql);
-    cdr_buf_puts(&sql, "SELECT ");
-    cdr_buf_puts(&sql, cdr_select_columns);
-    cdr_buf_puts(&sql, " FROM cdrs");
-    cdr_search_where(&sql, q, 0, lit, params);
-    rc = run(ms, (const char *)sql.data, sql.len, &res, err, "search");
-    buf_free(&sql);
-    for (int i = 0; i < 3; i++)
-        buf_free(&lits[i]);
-    if (rc != 0)
-        return rc;
-    if (res != NULL) {
-        rc = collect(ms, res, rows, n, err);
+    while (res != NULL && rc == 0 && (row = mysql_fetch_row(res)) != NULL)
+        if (cdr_reader_add(rd, (const char *const *)row) != 0)
+            rc = cdr_err_set(err, CDR_ESQL, "%s: %s: bad value", ms->label,
+                             what);
+    if (res != NULL)
         mysql_free_result(res);
-    }
-    if (rc != 0) {
-        cdr_rows_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
     return rc;
+}
+
+static int my_ensure(struct cdr_sink *s, struct cdr_error *err)
+{
+    return ensure((struct my_sink *)s, err);
 }
 
 static void my_close(struct cdr_sink *s)
@@ -513,7 +484,10 @@ static const struct cdr_sink_ops mysql_ops = {
     .mig_end = my_mig_end,
     .write_batch = my_write_batch,
     .last_seq = my_last_seq,
-    .search = my_search,
+    .ensure = my_ensure,
+    .quote = my_quote,
+    .frac = false,
+    .select = my_select,
 };
 
 /* mysql_init() initialises the library on first use, which is not

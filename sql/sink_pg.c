@@ -222,12 +222,14 @@ static int insert_rows(struct pg_sink *ps, int64_t last, int64_t now,
     return rc;
 }
 
-static int insert_events(struct pg_sink *ps, int64_t last, int64_t now,
+static int insert_events(struct pg_sink *ps, const char *cluster_id,
+                         int64_t last, int64_t now,
                          const struct cdr_event *events, size_t m,
                          struct cdr_error *err)
 {
-    static const char head[] = "INSERT INTO message_events (message_id, "
-        "event_epoch, name, description, event_source, inserted_at)";
+    static const char head[] = "INSERT INTO message_events (cluster_id, "
+        "message_id, event_epoch, name, description, event_source, "
+        "inserted_at)";
     struct cdr_ev_vals *v = xmalloc(PG_CHUNK * sizeof(*v));
     const char **flat = xmalloc(PG_CHUNK * CDR_EV_NCOLS * sizeof(*flat));
     size_t k = 0;
@@ -236,7 +238,7 @@ static int insert_events(struct pg_sink *ps, int64_t last, int64_t now,
     for (size_t i = 0; i < m && rc == 0; i++) {
         if (events[i].seq <= last)
             continue;
-        cdr_event_values(&events[i], now, true, &v[k]);
+        cdr_event_values(&events[i], cluster_id, now, true, &v[k]);
         memcpy(flat + k * CDR_EV_NCOLS, v[k].v, sizeof(v[k].v));
         if (++k == PG_CHUNK) {
             rc = insert_chunk(ps, head, CDR_EV_NCOLS, flat, k, err,
@@ -294,7 +296,7 @@ static int64_t write_once(struct pg_sink *ps, const char *cluster_id,
     }
     snprintf(seq, sizeof(seq), "%lld", (long long)upto);
     if (insert_rows(ps, last, now, rows, n, err) != 0 ||
-        insert_events(ps, last, now, events, m, err) != 0 ||
+        insert_events(ps, cluster_id, last, now, events, m, err) != 0 ||
         run(ps, "UPDATE cdr_writer_state SET last_seq = $3, updated_at = $4 "
             "WHERE cluster_id = $1 AND writer = $2", 4, vals, NULL, err,
             "advance cdr_writer_state") != 0 ||
@@ -341,65 +343,32 @@ static int pg_last_seq(struct cdr_sink *s, const char *cluster_id,
                    "read cdr_writer_state");
 }
 
-static int collect(struct pg_sink *ps, PGresult *res, struct cdr_row **rows,
-                   size_t *n, struct cdr_error *err)
-{
-    size_t nt = (size_t)PQntuples(res);
-
-    if (nt == 0)
-        return 0;
-    *rows = xcalloc(nt, sizeof(**rows));
-    for (size_t r = 0; r < nt; r++) {
-        const char *vals[CDR_NCOLS + 1];
-
-        for (int c = 0; c < CDR_NCOLS + 1; c++)
-            vals[c] = PQgetisnull(res, (int)r, c) ? NULL
-                                                  : PQgetvalue(res, (int)r, c);
-        cdr_row_init(&(*rows)[r]);
-        *n = r + 1;
-        if (cdr_row_from_text(&(*rows)[r], vals) != 0)
-            return cdr_err_set(err, CDR_ESQL, "%s: search: bad value in cdrs "
-                               "row", ps->label);
-    }
-    return 0;
-}
-
-static int pg_search(struct cdr_sink *s, const struct cdr_query *q,
-                     struct cdr_row **rows, size_t *n, struct cdr_error *err)
+static int pg_select(struct cdr_sink *s, const char *sql,
+                     const struct cdr_sql_params *p, struct cdr_reader *rd,
+                     const char *what, struct cdr_error *err)
 {
     struct pg_sink *ps = (struct pg_sink *)s;
-    char from[CDR_TIME_SQL_LEN], to[CDR_TIME_SQL_LEN];
-    const char *pv[3], *vals[3];
+    const char *vals[CDR_NCOLS + 1];
     PGresult *res = NULL;
-    struct buf sql;
-    int params[3], np, rc;
+    int nt, rc;
 
-    if ((rc = ensure(ps, err)) != 0)
+    if ((rc = run(ps, sql, p->n, p->v, &res, err, what)) != 0)
         return rc;
-    buf_init(&sql);
-    cdr_buf_puts(&sql, "SELECT ");
-    cdr_buf_puts(&sql, cdr_select_columns);
-    cdr_buf_puts(&sql, " FROM cdrs");
-    np = cdr_search_where(&sql, q, '$', NULL, params);
-    cdr_time_sql(q->from_ms, true, from);
-    cdr_time_sql(q->to_ms, true, to);
-    pv[0] = q->msisdn;
-    pv[1] = from;
-    pv[2] = to;
-    for (int i = 0; i < np; i++)
-        vals[i] = pv[params[i]];
-    rc = run(ps, cdr_buf_cstr(&sql), np, vals, &res, err, "search");
-    buf_free(&sql);
-    if (rc != 0)
-        return rc;
-    rc = collect(ps, res, rows, n, err);
-    PQclear(res);
-    if (rc != 0) {
-        cdr_rows_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
+    nt = PQntuples(res);
+    for (int r = 0; r < nt && rc == 0; r++) {
+        for (int c = 0; c < rd->ncols; c++)
+            vals[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+        if (cdr_reader_add(rd, vals) != 0)
+            rc = cdr_err_set(err, CDR_ESQL, "%s: %s: bad value", ps->label,
+                             what);
     }
+    PQclear(res);
     return rc;
+}
+
+static int pg_ensure(struct cdr_sink *s, struct cdr_error *err)
+{
+    return ensure((struct pg_sink *)s, err);
 }
 
 static void pg_close(struct cdr_sink *s)
@@ -421,7 +390,10 @@ static const struct cdr_sink_ops pg_ops = {
     .mig_end = pg_mig_end,
     .write_batch = pg_write_batch,
     .last_seq = pg_last_seq,
-    .search = pg_search,
+    .ensure = pg_ensure,
+    .ph = '$',
+    .frac = true,
+    .select = pg_select,
 };
 
 /* "already exists, skipping" and the like are not worth a log line. */

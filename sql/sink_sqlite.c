@@ -184,7 +184,8 @@ static int save_last(struct sqlite_sink *ss, const char *cluster_id,
 }
 
 /* Inserts the rows and events above last; called inside the transaction. */
-static int insert_batch(struct sqlite_sink *ss, int64_t last, int64_t now,
+static int insert_batch(struct sqlite_sink *ss, const char *cluster_id,
+                        int64_t last, int64_t now,
                         const struct cdr_row *rows, size_t n,
                         const struct cdr_event *events, size_t m,
                         struct cdr_error *err)
@@ -197,8 +198,9 @@ static int insert_batch(struct sqlite_sink *ss, int64_t last, int64_t now,
         "inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?, ?, ?)";
     static const char ins_ev[] =
-        "INSERT INTO message_events (message_id, event_epoch, name, "
-        "description, event_source, inserted_at) VALUES (?, ?, ?, ?, ?, ?)";
+        "INSERT INTO message_events (cluster_id, message_id, event_epoch, "
+        "name, description, event_source, inserted_at) VALUES (?, ?, ?, ?, "
+        "?, ?, ?)";
 
     if (n > 0 && prepare(ss, &ss->ins_row, ins_row, err) != 0)
         return CDR_ESQL;
@@ -218,7 +220,7 @@ static int insert_batch(struct sqlite_sink *ss, int64_t last, int64_t now,
 
         if (events[i].seq <= last)
             continue;
-        cdr_event_values(&events[i], now, true, &v);
+        cdr_event_values(&events[i], cluster_id, now, true, &v);
         if (bind_step(ss, ss->ins_ev, v.v, CDR_EV_NCOLS, err,
                       "insert message_events") != 0)
             return CDR_ESQL;
@@ -243,7 +245,8 @@ static int64_t sq_write_batch(struct cdr_sink *s, const char *cluster_id,
         rollback(ss);
         return last;
     }
-    if (insert_batch(ss, last, now, rows, n, events, m, err) != 0 ||
+    if (insert_batch(ss, cluster_id, last, now, rows, n, events, m,
+                     err) != 0 ||
         save_last(ss, cluster_id, writer, upto, now, err) != 0 ||
         exec(ss, "COMMIT", err, "batch: COMMIT") != 0)
         goto err_rollback;
@@ -260,63 +263,30 @@ static int sq_last_seq(struct cdr_sink *s, const char *cluster_id,
     return read_last((struct sqlite_sink *)s, cluster_id, writer, out, err);
 }
 
-static int collect(struct sqlite_sink *ss, sqlite3_stmt *st,
-                   struct cdr_row **rows, size_t *n, struct cdr_error *err)
-{
-    size_t cap = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *vals[CDR_NCOLS + 1];
-
-        for (int i = 0; i < CDR_NCOLS + 1; i++)
-            vals[i] = (const char *)sqlite3_column_text(st, i);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = xrealloc(*rows, cap * sizeof(**rows));
-        }
-        cdr_row_init(&(*rows)[*n]);
-        (*n)++;
-        if (cdr_row_from_text(&(*rows)[*n - 1], vals) != 0)
-            return cdr_err_set(err, CDR_ESQL, "sqlite %s: search: bad value "
-                               "in cdrs row", ss->path);
-    }
-    return rc == SQLITE_DONE ? 0 : fail(ss, err, "search");
-}
-
-static int sq_search(struct cdr_sink *s, const struct cdr_query *q,
-                     struct cdr_row **rows, size_t *n, struct cdr_error *err)
+static int sq_select(struct cdr_sink *s, const char *sql,
+                     const struct cdr_sql_params *p, struct cdr_reader *rd,
+                     const char *what, struct cdr_error *err)
 {
     struct sqlite_sink *ss = (struct sqlite_sink *)s;
-    char from[CDR_TIME_SQL_LEN], to[CDR_TIME_SQL_LEN];
-    const char *pv[3];
+    const char *vals[CDR_NCOLS + 1];
     sqlite3_stmt *st = NULL;
-    struct buf sql;
-    int params[3], np, rc;
+    int rc;
 
-    buf_init(&sql);
-    cdr_buf_puts(&sql, "SELECT ");
-    cdr_buf_puts(&sql, cdr_select_columns);
-    cdr_buf_puts(&sql, " FROM cdrs");
-    np = cdr_search_where(&sql, q, '?', NULL, params);
-    rc = sqlite3_prepare_v2(ss->db, cdr_buf_cstr(&sql), -1, &st, NULL);
-    buf_free(&sql);
-    if (rc != SQLITE_OK)
-        return fail(ss, err, "search");
-    cdr_time_sql(q->from_ms, true, from);
-    cdr_time_sql(q->to_ms, true, to);
-    pv[0] = q->msisdn;
-    pv[1] = from;
-    pv[2] = to;
-    for (int i = 0; i < np; i++)
-        sqlite3_bind_text(st, i + 1, pv[params[i]], -1, SQLITE_STATIC);
-    rc = collect(ss, st, rows, n, err);
-    sqlite3_finalize(st);
-    if (rc != 0) {
-        cdr_rows_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
+    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(ss, err, what);
+    for (int i = 0; i < p->n; i++)
+        sqlite3_bind_text(st, i + 1, p->v[i], -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < rd->ncols; i++)
+            vals[i] = (const char *)sqlite3_column_text(st, i);
+        if (cdr_reader_add(rd, vals) != 0) {
+            sqlite3_finalize(st);
+            return cdr_err_set(err, CDR_ESQL, "sqlite %s: %s: bad value",
+                               ss->path, what);
+        }
     }
+    rc = rc == SQLITE_DONE ? 0 : fail(ss, err, what);
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -341,7 +311,9 @@ static const struct cdr_sink_ops sqlite_ops = {
     .mig_end = sq_mig_end,
     .write_batch = sq_write_batch,
     .last_seq = sq_last_seq,
-    .search = sq_search,
+    .ph = '?',
+    .frac = true,
+    .select = sq_select,
 };
 
 int cdr_sqlite_open(const struct cdr_sink_config *cfg, struct cdr_sink **out,
