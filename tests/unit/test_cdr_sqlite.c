@@ -3,9 +3,10 @@
  * versioned, idempotent and safe from two threads at once; batches are
  * exactly once per (cluster_id, writer) by last_seq (also with sinks of
  * one writer racing), atomic when a statement fails, and independent
- * between writers; search by MSISDN,
- * time range, limit and offset; NULL times and values round-trip; SQL
- * timestamp text in both directions.
+ * between writers; search by MSISDN, status,
+ * time range, limit and offset; NULL times and values round-trip; a
+ * message's events read back per cluster; migration 003 on a version-2
+ * database; SQL timestamp text in both directions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,18 +169,22 @@ static void test_migrate_idempotent(void **state)
     struct cdr_error err = { 0 };
     struct cdr_sink *again;
 
-    assert_int_equal(cdr_schema_version(), 2);
-    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_int_equal(cdr_schema_version(), 3);
+    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM schema_migrations"), 3);
     assert_int_equal(cdr_sink_migrate(f->sink, &err), 0);
     again = open_sink(f->path);
     assert_int_equal(cdr_sink_migrate(again, &err), 0);
     cdr_sink_close(again);
-    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM schema_migrations"), 3);
     assert_int_equal(count(f->path, "SELECT COUNT(*) FROM sqlite_master WHERE "
                                     "type = 'index' AND name LIKE 'idx_cdrs_%'"),
                      6);
     assert_int_equal(count(f->path, "SELECT COUNT(*) FROM sqlite_master WHERE "
                                     "name = 'idx_message_events_message_id'"),
+                     1);
+    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM sqlite_master WHERE "
+                                    "name = "
+                                    "'idx_message_events_cluster_message'"),
                      1);
     assert_int_equal(count(f->path, "SELECT COUNT(*) FROM pragma_table_info("
                                     "'cdrs')"), 18);
@@ -234,8 +239,8 @@ static void test_migrate_concurrent(void **state)
         assert_true((intptr_t)rc >= 0);
         total += (intptr_t)rc;
     }
-    assert_int_equal(total, 2); /* each migration applied exactly once */
-    assert_int_equal(count(path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_int_equal(total, 3); /* each migration applied exactly once */
+    assert_int_equal(count(path, "SELECT COUNT(*) FROM schema_migrations"), 3);
     unlink(path);
     snprintf(path, sizeof(path), "%s/fresh.db-wal", f->dir);
     unlink(path);
@@ -493,6 +498,201 @@ static void test_values_and_null_times(void **state)
     cdr_rows_free(out, n);
 }
 
+/* The sqlite schema files up to version upto, run on a raw connection
+ * the way an older binary would have left the database. */
+static void migrate_raw(const char *path, int upto)
+{
+    sqlite3 *db = NULL;
+    char sql[128];
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (size_t i = 0; i < cdr_n_migrations; i++) {
+        const struct cdr_migration *m = &cdr_migrations[i];
+
+        if (strcmp(m->dialect, "sqlite") != 0 || m->version > upto)
+            continue;
+        if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", m->name, sqlite3_errmsg(db));
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations (version, "
+                 "applied_at) VALUES (%d, '2025-01-01 00:00:00.000')",
+                 m->version);
+        if (m->version > 0)
+            assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+                             SQLITE_OK);
+    }
+    sqlite3_close(db);
+}
+
+/* A database left at version 2 by an older binary, with an event row:
+ * migrate applies 003 only, the old row keeps cluster_id NULL and is not
+ * any cluster's, new rows carry theirs. */
+static void test_migrate_from_version_2(void **state)
+{
+    struct fx *f = *state;
+    struct cdr_error err = { 0 };
+    struct cdr_event *evs = NULL;
+    struct cdr_sink *s;
+    char path[160];
+    sqlite3 *db = NULL;
+    size_t n = 0;
+
+    snprintf(path, sizeof(path), "%s/v2.db", f->dir);
+    migrate_raw(path, 2);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO message_events (message_id, "
+                                  "event_epoch, name, inserted_at) VALUES "
+                                  "(1001, 5, 'old', '2025-01-01 "
+                                  "00:00:00.000')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(count(path, "SELECT COUNT(*) FROM pragma_table_info("
+                                 "'message_events') WHERE name = "
+                                 "'cluster_id'"), 0);
+
+    s = open_sink(path);
+    assert_int_equal(cdr_sink_migrate(s, &err), 1);
+    assert_int_equal(cdr_sink_migrate(s, &err), 0);
+    assert_int_equal(count(path, "SELECT MAX(version) FROM schema_migrations"),
+                     3);
+    assert_int_equal(count(path, "SELECT COUNT(*) FROM pragma_table_info("
+                                 "'message_events') WHERE name = "
+                                 "'cluster_id' AND \"notnull\" = 0"), 1);
+    assert_int_equal(count(path, "SELECT COUNT(*) FROM pragma_index_info("
+                                 "'idx_message_events_cluster_message')"), 2);
+    assert_int_equal(count(path, "SELECT COUNT(*) FROM message_events WHERE "
+                                 "cluster_id IS NULL"), 1);
+    assert_int_equal(write_range(s, "c1", "node1", 1, 1), 1);
+    assert_int_equal(cdr_sink_events(s, "c1", 1001, &evs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(evs[0].name, "delivered");
+    cdr_events_free(evs, n);
+    cdr_sink_close(s);
+    for (const char *sfx = ""; sfx != NULL;
+         sfx = *sfx == '\0' ? "-wal" : strcmp(sfx, "-wal") == 0 ? "-shm"
+                                                               : NULL) {
+        snprintf(path, sizeof(path), "%s/v2.db%s", f->dir, sfx);
+        unlink(path);
+    }
+}
+
+static void events_of(struct cdr_sink *s, const char *cluster,
+                      int64_t message_id, struct cdr_event **evs, size_t *n)
+{
+    struct cdr_error err = { 0 };
+
+    if (cdr_sink_events(s, cluster, message_id, evs, n, &err) != 0)
+        fail_msg("events: %s", err.msg);
+}
+
+/* Two clusters write events of the same message id: each reads back its
+ * own, ordered by event_epoch then insertion, with every value. */
+static void test_events_by_cluster(void **state)
+{
+    struct fx *f = *state;
+    struct cdr_error err = { 0 };
+    struct cdr_event in[3], *out = NULL;
+    size_t n = 0;
+
+    in[0] = event(1, 42);
+    in[0].event_epoch = T0 + 10;
+    in[0].name = (char *)"submitted";
+    in[0].inserted_at = T0 + 20;
+    in[1] = event(2, 42);
+    in[1].event_epoch = T0;         /* earlier, inserted later */
+    in[1].name = (char *)"accepted";
+    in[1].description = NULL;
+    in[1].event_source = NULL;
+    in[2] = event(3, 42);
+    in[2].event_epoch = T0 + 10;    /* same epoch as in[0]: by id */
+    in[2].name = (char *)"routed";
+    assert_int_equal(cdr_sink_write_batch(f->sink, "c1", "node1", NULL, 0, in,
+                                          3, &err), 3);
+    in[0].name = (char *)"other-cluster";
+    assert_int_equal(cdr_sink_write_batch(f->sink, "c2", "node1", NULL, 0, in,
+                                          1, &err), 1);
+    assert_int_equal(count(f->path, "SELECT COUNT(*) FROM message_events "
+                                    "WHERE cluster_id = 'c1'"), 3);
+
+    events_of(f->sink, "c1", 42, &out, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(out[0].name, "accepted");
+    assert_string_equal(out[1].name, "submitted");
+    assert_string_equal(out[2].name, "routed");
+    assert_int_equal(out[0].seq, 0);
+    assert_int_equal(out[0].message_id, 42);
+    assert_int_equal(out[0].event_epoch, T0);
+    assert_null(out[0].description);
+    assert_null(out[0].event_source);
+    assert_true(out[0].inserted_at > T0); /* the writer's clock */
+    assert_int_equal(out[1].inserted_at, T0 + 20);
+    assert_string_equal(out[1].description, "delivered to smsc-b");
+    assert_string_equal(out[1].event_source, "node1");
+    cdr_events_free(out, n);
+
+    events_of(f->sink, "c2", 42, &out, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].name, "other-cluster");
+    cdr_events_free(out, n);
+
+    events_of(f->sink, "c3", 42, &out, &n);
+    assert_int_equal(n, 0);
+    assert_null(out);
+    events_of(f->sink, "c1", 43, &out, &n);
+    assert_int_equal(n, 0);
+    assert_null(out);
+    assert_int_equal(cdr_sink_events(f->sink, NULL, 42, &out, &n, &err),
+                     CDR_EINVAL);
+}
+
+static void test_search_status(void **state)
+{
+    struct fx *f = *state;
+    struct cdr_query q = { .from_ms = CDR_TIME_NULL, .to_ms = CDR_TIME_NULL };
+    struct cdr_error err = { 0 };
+    struct cdr_row in[4], *rows = NULL;
+    size_t n = 0;
+
+    for (int i = 0; i < 4; i++) {
+        in[i] = row(i + 1, i % 2 ? "+15551230001" : "+15551230002",
+                    "+15559990000", T0 + i * 60000);
+        in[i].status = (char *)(i == 3 ? "failed" : i ? "expired"
+                                                      : "delivered");
+    }
+    assert_int_equal(cdr_sink_write_batch(f->sink, "c1", "n", in, 4, NULL, 0,
+                                          &err), 4);
+    q.status = "expired";
+    search(f->sink, &q, &rows, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].message_id, 1003);
+    assert_int_equal(rows[1].message_id, 1002);
+    cdr_rows_free(rows, n);
+
+    q.msisdn = "+15551230001";      /* combined: seqs 2 and 4; 2 expired */
+    search(f->sink, &q, &rows, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].message_id, 1002);
+    cdr_rows_free(rows, n);
+
+    q.msisdn = NULL;
+    q.status = "failed";
+    q.from_ms = T0 + 3 * 60000;
+    search(f->sink, &q, &rows, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].status, "failed");
+    cdr_rows_free(rows, n);
+
+    q.status = "rejected";
+    q.from_ms = CDR_TIME_NULL;
+    search(f->sink, &q, &rows, &n);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+
+    q.status = NULL;                /* any */
+    search(f->sink, &q, &rows, &n);
+    assert_int_equal(n, 4);
+    cdr_rows_free(rows, n);
+}
+
 static void assert_time_text(int64_t ms, bool frac, const char *want)
 {
     char out[CDR_TIME_SQL_LEN];
@@ -533,6 +733,8 @@ int main(void)
         cmocka_unit_test(test_time_text),
         cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_version_2, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_batch_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_independent, setup, teardown),
@@ -542,6 +744,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_values_and_null_times, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_search_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_by_cluster, setup,
                                         teardown),
     };
 
