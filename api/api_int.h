@@ -68,6 +68,7 @@ struct api_thread {
 };
 
 struct async_item;
+struct cdr_writer;
 
 struct api {
     const struct config *cfg;
@@ -84,6 +85,10 @@ struct api {
     atomic_bool stopping;
     char node_name[64];
     uint64_t incarnation;      /* random per process, in node-made ids */
+    struct cdr_writer *cdr;    /* this node's CDR writer (cdr.c) */
+    atomic_ullong cdr_ack_seq; /* node-made ids of CDR acks */
+    atomic_ullong cdr_backlog_refused;
+    atomic_llong cdr_backlog_logged_ms;
 };
 
 struct api_req {
@@ -123,6 +128,7 @@ struct api_req {
     char fwd_ctype[64];
     const char *fwd_path;       /* forward as POST fwd_path + fwd_json */
     char *fwd_json;             /*   instead of the client's request */
+    void *cdr_job;              /* an SQL query in flight (cdr.c), owned */
     uint8_t *cmd;               /* encoded command kept for retries */
     size_t cmd_len;
     int retries;
@@ -284,7 +290,32 @@ void h_openapi(struct api_req *r);
  * that body to path on the leader); 0, or -1 when the backlog is full. */
 int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
                      size_t len);
+/* The same without a request (node-made commands such as CDR acks); any
+ * thread.  body is what a follower POSTs to path on the leader. */
+int api_async_post(struct api *a, const char *path, const uint8_t *cmd,
+                   size_t len, const char *body, size_t body_len,
+                   const char *rid, const char *client);
 void api_async_thread_init(struct api_thread *t);
+
+/* ---- cdr.c: the CDR writer of this node and its endpoints ---- */
+/* Starts the writer (SQLite file in data_dir unless database says
+ * otherwise); 0, or -1 with err set. */
+int api_cdr_start(struct api *a, char *err, size_t errlen);
+/* Stops the writer's threads (later queries fail with 503); then, once
+ * the HTTP threads are gone, api_cdr_free. */
+void api_cdr_stop(struct api *a);
+void api_cdr_free(struct api *a);
+void h_cdr_stats(struct api_req *r);
+void h_cdrs_search(struct api_req *r);
+void h_internal_cdr_ack(struct api_req *r);
+/* The events of a message that left the store, from SQL; replies. */
+void api_cdr_events(struct api_req *r, int64_t message_id);
+/* 503 "CDR backlog full" when the outbox is at its bound; true after
+ * replying. */
+bool api_cdr_backlog_full(struct api_req *r);
+/* sms_c_cdr_* in Prometheus text. */
+void api_cdr_metrics(struct evbuffer *b, struct api *a);
+void api_cdr_job_free(void *job);
 
 /* ---- metrics_http.c ---- */
 void api_metrics_init(void);

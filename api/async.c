@@ -148,10 +148,10 @@ static void drain(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
-                     size_t len)
+int api_async_post(struct api *a, const char *path, const uint8_t *cmd,
+                   size_t len, const char *body, size_t body_len,
+                   const char *rid, const char *client)
 {
-    struct api *a = r->t->api;
     if (atomic_fetch_add(&a->async_backlog, 1) >= a->cfg->async_queue_max) {
         atomic_fetch_sub(&a->async_backlog, 1);
         return -1;
@@ -163,14 +163,23 @@ int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
     it->cmd = xmalloc(len);
     memcpy(it->cmd, cmd, len);
     it->cmd_len = len;
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-    it->body_len = evbuffer_get_length(in);
-    it->body = xmalloc(it->body_len + 1);
-    evbuffer_copyout(in, it->body, it->body_len);
-    snprintf(it->rid, sizeof it->rid, "%s", r->rid);
-    snprintf(it->client, sizeof it->client, "%s", r->client_ip);
+    it->body = xmalloc(body_len + 1);
+    memcpy(it->body, body, body_len);
+    it->body_len = body_len;
+    snprintf(it->rid, sizeof it->rid, "%s", rid);
+    snprintf(it->client, sizeof it->client, "%s", client);
     enqueue(a, it, true);
     return 0;
+}
+
+int api_async_submit(struct api_req *r, const char *path, const uint8_t *cmd,
+                     size_t len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t body_len = evbuffer_get_length(in);
+    char *body = (char *)evbuffer_pullup(in, (ev_ssize_t)body_len);
+    return api_async_post(r->t->api, path, cmd, len, body ? body : "",
+                          body_len, r->rid, r->client_ip);
 }
 
 void api_async_thread_init(struct api_thread *t)

@@ -1,7 +1,8 @@
 /* events — /api/events (SPEC §4 "Event log").
  *
  * GET /api/events/{message_id} lists a message's events, oldest first, from
- * this node's replica; a message no longer in the store has none here.
+ * this node's replica; for a message no longer in the store they come from
+ * SQL (message_events, written through the CDR outbox).
  * POST /api/events adds a custom event to a stored message (a replicated
  * write; event_source defaults to the node the request reached).
  */
@@ -34,10 +35,16 @@ static void get_now(struct api_req *r)
 {
     int64_t id = api_path_id(r);
     json_t *a = json_array();
+    int in_store = -1;
     if (id > 0) {
         store_rdlock(r->t->api->store);
-        store_events(r->t->api->store, id, collect, a);
+        in_store = store_events(r->t->api->store, id, collect, a);
         store_rdunlock(r->t->api->store);
+    }
+    if (in_store < 0 && id > 0) {
+        json_decref(a);
+        api_cdr_events(r, id); /* it left the store: its events are in SQL */
+        return;
     }
     api_reply_data(r, 200, a);
 }

@@ -288,6 +288,10 @@ struct api *api_start(const struct config *cfg, struct node *node,
             return NULL;
         }
     }
+    if (api_cdr_start(a, err, errlen) != 0) {
+        api_stop(a, 0);
+        return NULL;
+    }
     for (int i = 0; i < a->n_threads; i++)
         pthread_create(&a->threads[i].thread, NULL, thread_main,
                        &a->threads[i]);
@@ -336,8 +340,10 @@ void api_stop(struct api *a, int grace_ms)
             break;
         usleep(20 * 1000);
     }
+    api_cdr_stop(a); /* its last query jobs hand back to live threads */
     for (int i = 0; a->threads && i < a->n_threads; i++)
         stop_thread(&a->threads[i]);
+    api_cdr_free(a);
     free(a->threads);
     if (a->fd_http >= 0)
         close(a->fd_http);

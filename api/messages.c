@@ -59,6 +59,10 @@ static const char *origin_of(struct api_req *r)
 
 bool api_create_finish(struct api_req *r, struct cmd *c, bool pipeline)
 {
+    if (api_cdr_backlog_full(r)) {
+        cmd_free(c);
+        return false;
+    }
     char err[256];
     int st = pipeline ? pipeline_create(r->t, &c->u.create, err, sizeof err)
                       : 0;

@@ -161,6 +161,7 @@ void api_metrics_handler(struct evhttp_request *req, void *arg)
     struct evbuffer *b = evbuffer_new();
     raft_metrics(b, a);
     queue_metrics(b, a);
+    api_cdr_metrics(b, a);
     process_metrics(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");

@@ -31,6 +31,8 @@ static void free_req(struct api_req *r)
     free(r->cmd);
     free(r->lease_ids);
     free(r->call.result.ids);
+    if (r->cdr_job)
+        api_cdr_job_free(r->cdr_job);
     atomic_fetch_sub(&r->t->api->inflight_requests, 1);
     free(r);
 }

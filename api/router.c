@@ -148,6 +148,11 @@ const struct route api_routes[] = {
      "Update an SS7 event"},
     {DELETE, "/api/ss7_events/{id}", h_media_delete, W, RATE_NONE,
      "Delete an SS7 event"},
+    {GET, "/api/cdr/stats", h_cdr_stats, 0, RATE_READ,
+     "CDR writer statistics of this node and the replicated outbox"},
+    {GET, "/api/cdrs", h_cdrs_search, 0, RATE_READ,
+     "Search CDRs (?msisdn=, from=, to=, status=, limit=, offset=, "
+     "format=json|csv)"},
     {POST, "/api/cluster/nodes", h_cluster_nodes_add, W, RATE_NONE,
      "Add a member (it joins as spare and is promoted once caught up)"},
     {POST, "/api/_internal/lease", h_internal_lease, W | I, RATE_NONE,
@@ -156,6 +161,8 @@ const struct route api_routes[] = {
      "Leader read index for linearizable reads"},
     {POST, "/api/_internal/node_info", h_internal_node_info, W | I, RATE_NONE,
      "A member announces its API address"},
+    {POST, "/api/_internal/cdr_ack", h_internal_cdr_ack, W | I, RATE_NONE,
+     "A CDR writer stored the outbox up to a seq"},
 };
 const unsigned api_route_count = sizeof api_routes / sizeof api_routes[0];
 

@@ -73,6 +73,9 @@ void cmd_free(struct cmd *c)
     case CMD_SMMA:
         free(c->u.msisdn);
         break;
+    case CMD_CDR_ACK:
+        free(c->u.cdr_ack.writer);
+        break;
     case CMD_EVENT_ADD:
         free(c->u.event.name);
         free(c->u.event.description);
@@ -286,6 +289,11 @@ static void body_encode(struct buf *b, const struct cmd *c)
     case CMD_SMMA:
         buf_put_str(b, c->u.msisdn);
         break;
+    case CMD_CDR_ACK:
+        buf_put_str(b, c->u.cdr_ack.writer);
+        buf_put_svar(b, c->u.cdr_ack.upto);
+        buf_put_bool(b, c->u.cdr_ack.shared);
+        break;
     case CMD_EVENT_ADD:
         buf_put_svar(b, c->u.event.id);
         buf_put_str(b, c->u.event.name);
@@ -373,6 +381,13 @@ static void body_decode(struct rd *r, struct cmd *c)
     case CMD_SMMA:
         c->u.msisdn = rd_str(r, CMD_MAX_NAME);
         if (c->u.msisdn == NULL)
+            r->err = -1;
+        break;
+    case CMD_CDR_ACK:
+        c->u.cdr_ack.writer = rd_str(r, CMD_MAX_NAME);
+        c->u.cdr_ack.upto = rd_svar(r);
+        c->u.cdr_ack.shared = rd_bool(r);
+        if (c->u.cdr_ack.writer == NULL || c->u.cdr_ack.upto < 0)
             r->err = -1;
         break;
     case CMD_EVENT_ADD:
@@ -539,6 +554,7 @@ const char *cmd_type_name(int type)
     case CMD_MSG_LEASE: return "msg_lease";
     case CMD_EVENT_ADD: return "event_add";
     case CMD_SMMA: return "smma";
+    case CMD_CDR_ACK: return "cdr_ack";
     case CMD_ROUTE_PUT: return "route_put";
     case CMD_ROUTE_DELETE: return "route_delete";
     case CMD_ROUTE_IMPORT: return "route_import";

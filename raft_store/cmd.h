@@ -55,6 +55,7 @@ enum cmd_type {
     CMD_EVENT_ADD = 22,    /* POST /api/events */
     CMD_SMMA = 23,         /* RP-SMMA: a subscriber's waiting messages
                             * become deliverable now */
+    CMD_CDR_ACK = 24,      /* a CDR writer stored the outbox up to a seq */
     CMD_ROUTE_PUT = 32,    /* create (id 0) or replace a route */
     CMD_ROUTE_DELETE = 33,
     CMD_ROUTE_IMPORT = 34,
@@ -146,6 +147,12 @@ struct cmd_event {
     char *source;        /* NULL = the node in cmd.node */
 };
 
+struct cmd_cdr_ack {
+    char *writer;        /* "cluster" (shared SQL) or a node name (SQLite) */
+    int64_t upto;        /* every outbox seq <= upto is stored */
+    bool shared;         /* the one writer of a shared database */
+};
+
 struct cmd_loc_put {
     struct location_rec rec;
     bool by_imsi;        /* upsert by IMSI (POST), else by id (PATCH) */
@@ -177,6 +184,7 @@ struct cmd {
         struct cmd_lease lease;
         struct cmd_event event;
         char *msisdn;                /* SMMA */
+        struct cmd_cdr_ack cdr_ack;
         struct route_rec route;      /* ROUTE_PUT */
         struct xlat_rule_rec rule;   /* RULE_PUT */
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */

@@ -194,6 +194,36 @@ void events_purge(struct store *s, struct msg *m)
     store_reindex(s, m);
 }
 
+int events_block_each(const uint8_t *p, size_t len,
+                      void (*fn)(const struct store_event *e, void *arg),
+                      void *arg)
+{
+    size_t off = 0;
+    struct ev_view e;
+    while (off < len) {
+        if (!ev_read(p, len, off, &e))
+            return -1;
+        struct store_event out = {e.at, e.name, e.desc, e.source};
+        fn(&out, arg);
+        off = e.next;
+    }
+    return 0;
+}
+
+int events_block_count(const uint8_t *p, size_t len, uint32_t *count)
+{
+    size_t off = 0;
+    struct ev_view e;
+    *count = 0;
+    while (off < len) {
+        if (!ev_read(p, len, off, &e))
+            return -1;
+        off = e.next;
+        (*count)++;
+    }
+    return 0;
+}
+
 int store_events(const struct store *s, int64_t id,
                  void (*fn)(const struct store_event *e, void *arg),
                  void *arg)
@@ -201,14 +231,8 @@ int store_events(const struct store *s, int64_t id,
     const struct msg *m = store_get(s, id);
     if (m == NULL)
         return -1;
-    size_t off = 0;
-    struct ev_view e;
-    while (m->ev && off < m->ev->len &&
-           ev_read(m->ev->data, m->ev->len, off, &e)) {
-        struct store_event out = {e.at, e.name, e.desc, e.source};
-        fn(&out, arg);
-        off = e.next;
-    }
+    if (m->ev)
+        events_block_each(m->ev->data, m->ev->len, fn, arg);
     return 0;
 }
 
@@ -229,14 +253,8 @@ int events_decode(struct rd *r, struct msg *m)
     if (len == 0)
         return 0;
     uint32_t count = 0;
-    size_t off = 0;
-    struct ev_view e;
-    while (off < len) {
-        if (!ev_read(p, (size_t)len, off, &e))
-            return -1;
-        off = e.next;
-        count++;
-    }
+    if (events_block_count(p, (size_t)len, &count) != 0)
+        return -1;
     m->ev = NULL;
     ev_reserve(m, (size_t)len);
     memcpy(m->ev->data, p, (size_t)len);

@@ -169,7 +169,7 @@ struct msg *store_insert_new(struct store *s, struct msg_data *d, int action,
     record_arrival(s, m, action, note);
     store_insert(s, m);
     if (d->status != MSG_PENDING && action != ACT_AUTO_REPLY)
-        status_report(s, m); /* an auto-reply's comes after its event */
+        store_final(s, m); /* an auto-reply's comes after its event */
     return m;
 }
 
@@ -192,7 +192,7 @@ static void answer_auto_reply(struct store *s, struct msg *m,
                    (long long)reply->id, (long long)m->d.route_id);
     }
     events_add(s, m, EV_DELIVERED, NULL, NULL, "Answered by auto-reply");
-    status_report(s, m);
+    store_final(s, m);
 }
 
 /* A raw SMS-SUBMIT repeating the originator, TP-MR and destination of one
@@ -251,11 +251,13 @@ static void deliver(struct store *s, struct msg *m, int64_t when)
     events_add(s, m, EV_DELIVERED, NULL, NULL, "Delivered via %s",
                m->d.dest_smsc ? m->d.dest_smsc : "-");
     m->d.deliver_time = when != TIME_NULL ? when : s->clock;
+    if (m->d.destination_node == NULL && s->cur_node != NULL)
+        m->d.destination_node = xstrdup(s->cur_node);
     if (s->settings.delete_message_body_after_delivery) {
         free(m->d.message_body);
         m->d.message_body = NULL;
     }
-    status_report(s, m);
+    store_final(s, m);
 }
 
 /* Checks a PATCH before anything changes; returns false with r set. */
@@ -297,7 +299,7 @@ static void set_status_event(struct store *s, struct msg *m, int to)
         events_add(s, m, codes[to], NULL, NULL, "Status set to %s",
                    msg_status_name(to));
     if (to != MSG_PENDING)
-        status_report(s, m);
+        store_final(s, m);
 }
 
 static void replace_str(char **dst, char **src)
@@ -376,7 +378,7 @@ static void apply_retry(struct store *s, struct cmd *c, struct store_result *r)
         events_add(s, m, EV_FAILED, NULL, NULL,
                    "Failed after %d delivery attempts (max_delivery_attempts)",
                    d->delivery_attempts);
-        status_report(s, m);
+        store_final(s, m);
     }
     store_reindex(s, m);
     r->status = 200;
@@ -403,8 +405,9 @@ static void apply_delete(struct store *s, struct cmd *c, struct store_result *r)
     if (m->d.status == MSG_PENDING) {
         store_set_status(s, m, MSG_DROPPED);
         events_add(s, m, EV_DROPPED, NULL, NULL, "Deleted while pending");
-        status_report(s, m);
+        store_final(s, m);
     }
+    outbox_events(s, m);
     store_remove(s, m);
     r->status = 204;
 }
@@ -444,6 +447,7 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_MSG_DELETE: apply_delete(s, c, r); break;
     case CMD_MSG_LEASE: apply_lease(s, c, r); break;
     case CMD_EVENT_ADD: apply_event(s, c, r); break;
+    case CMD_CDR_ACK: fsm_apply_cdr_ack(s, &c->u.cdr_ack, r); break;
     case CMD_SMMA:
         r->status = 200;
         r->id = store_smma(s, c->u.msisdn);

@@ -3,7 +3,7 @@
  *   snapshot := magic u32le "SMSS" | version u32le | cluster_id str |
  *               settings | clock svar | tick svar | next_id svar |
  *               applied_index uvar | nodes | messages | request_ids |
- *               routes | rules | locations | frontends | media
+ *               routes | rules | locations | frontends | media | outbox
  *   message  := id | due_at | lease_until | final_at (svars) | msg_data |
  *               events (events.c)
  *   routes   := next_route_id svar | count uvar | route_rec*   (tables.h)
@@ -11,6 +11,8 @@
  *   locations:= next_loc_id svar | count uvar | location_rec*
  *   frontends:= next_fe_id svar | count uvar | frontend_rec*  (frontends.h)
  *   media    := MMS messages, SS7 events                 (media_store.c)
+ *   outbox   := head_seq | last_seq | left_out | acks | items (outbox.c);
+ *               version 4 snapshots have none (an empty outbox)
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them
  * on restore, which yields the same fetchable set as the replica that wrote
@@ -27,7 +29,8 @@
 #include "common/xalloc.h"
 
 #define SNAP_MAGIC 0x53534d53u /* "SMSS" */
-#define SNAP_VERSION 4
+#define SNAP_VERSION 5
+#define SNAP_VERSION_NO_OUTBOX 4 /* read too: an empty outbox */
 #define SNAP_MAX_NODES 1024
 
 static void put_nodes(struct buf *b, const struct store *s)
@@ -107,6 +110,7 @@ void store_snapshot(const struct store *s, struct buf *b)
     put_tables(b, s);
     fe_snapshot_put(b, s);
     store_media_snapshot(s, b);
+    outbox_snapshot(s, b);
 }
 
 static int get_nodes(struct rd *r, struct store *t)
@@ -243,7 +247,10 @@ static int load(struct store *t, const uint8_t *p, size_t len)
 {
     struct rd r;
     rd_init(&r, p, len);
-    if (rd_u32le(&r) != SNAP_MAGIC || rd_u32le(&r) != SNAP_VERSION)
+    if (rd_u32le(&r) != SNAP_MAGIC)
+        return -1;
+    uint32_t version = rd_u32le(&r);
+    if (version != SNAP_VERSION && version != SNAP_VERSION_NO_OUTBOX)
         return -1;
     t->cluster_id = rd_str(&r, CMD_MAX_NAME);
     cmd_settings_decode(&r, &t->settings);
@@ -258,7 +265,8 @@ static int load(struct store *t, const uint8_t *p, size_t len)
         get_table(&r, &t->routes, &t->next_route_id, true) ||
         get_table(&r, &t->rules, &t->next_rule_id, false) ||
         get_locations(&r, t) || fe_snapshot_get(&r, t) ||
-        store_media_restore(&r, t))
+        store_media_restore(&r, t) ||
+        (version >= SNAP_VERSION && outbox_restore(&r, t)))
         return -1;
     return rd_done(&r) ? 0 : -1;
 }
@@ -288,6 +296,8 @@ int store_restore(struct store *s, const uint8_t *p, size_t len, char *err,
     pthread_rwlock_wrlock(&s->lock);
     swap_state(s, t);
     store_tables_touch(s);
+    atomic_store(&s->outbox_rows, s->ob.rows);
+    atomic_store(&s->outbox_full, atomic_load(&t->outbox_full));
     pthread_rwlock_unlock(&s->lock);
     store_free(t);
     return 0;

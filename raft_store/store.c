@@ -70,6 +70,7 @@ struct store *store_new(void)
     store_tables_clear(s);
     store_frontends_clear(s);
     store_media_init(s);
+    outbox_init(s);
     return s;
 }
 
@@ -82,6 +83,7 @@ void store_clear(struct store *s)
     store_frontends_clear(s);
     store_tables_clear(s);
     store_media_clear(s);
+    outbox_clear(s);
     size_t pos = 0;
     const char *key;
     void *val;

@@ -31,6 +31,7 @@
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
+#include "sql/cdr_row.h"
 
 #define STORE_TICK_BUDGET 10000
 /* How long a request id made by a node (not a client's Idempotency-Key) is
@@ -189,5 +190,30 @@ struct store_event {
 int store_events(const struct store *s, int64_t id,
                  void (*fn)(const struct store_event *e, void *arg),
                  void *arg);
+
+/* The CDR outbox (SPEC §10): rows and events waiting for the SQL writers,
+ * numbered by consecutive seqs. */
+struct store_outbox_info {
+    int64_t head_seq;          /* first seq held (last_seq + 1 when empty) */
+    int64_t last_seq;          /* highest seq ever assigned */
+    uint64_t rows;             /* seqs held: CDRs + events */
+    uint64_t items;
+    uint64_t left_out;         /* trimmed before a lagging writer stored them */
+};
+void store_outbox_info(const struct store *s, struct store_outbox_info *o);
+/* The replicated ack of a writer (0 when it has none). */
+int64_t store_outbox_acked(const struct store *s, const char *writer);
+/* Copies what follows seq `after`, whole items, until at least max seqs
+ * are taken: CDR rows into *rows (*n) and events into *events (*m), new
+ * arrays the caller frees (cdr_rows_free, cdr_event_free + free).  Returns
+ * the last seq copied (after when nothing follows it). */
+int64_t store_outbox_read(const struct store *s, int64_t after, size_t max,
+                          struct cdr_row **rows, size_t *n,
+                          struct cdr_event **events, size_t *m);
+/* Rows held, without the lock (for the create path's backlog check). */
+uint64_t store_outbox_rows(const struct store *s);
+/* True while the outbox holds cdr_outbox_max_rows (with cdr_enabled):
+ * creates are refused with 503 until writers catch up.  No lock. */
+bool store_outbox_full(const struct store *s);
 
 #endif

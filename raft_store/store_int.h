@@ -97,6 +97,18 @@ struct dedupe_fifo {
     struct dedupe_entry *tail;
 };
 
+/* The replicated CDR outbox (outbox.c): items with consecutive seqs,
+ * oldest first, in a ring. */
+struct ob_item;
+struct outbox {
+    struct ob_item **v;
+    size_t head, n, cap;
+    int64_t last_seq;          /* highest seq assigned (0 = none yet) */
+    uint64_t rows;             /* seqs held */
+    uint64_t left_out;         /* trimmed before a lagging writer stored them */
+    struct hmap_str acks;      /* writer -> struct ob_ack */
+};
+
 struct store {
     pthread_rwlock_t lock;
     /* Change with every change of the route / rule table, and on a restore
@@ -104,6 +116,10 @@ struct store {
      * it, so the HTTP threads check their compiled copies lock-free. */
     _Atomic uint64_t routes_version;
     _Atomic uint64_t rules_version;
+    /* Rows in the CDR outbox and whether it is at cdr_outbox_max_rows,
+     * read lock-free by the create path. */
+    _Atomic uint64_t outbox_rows;
+    atomic_bool outbox_full;
 
     /* guarded by lock: everything below */
     char *cluster_id;      /* NULL until init */
@@ -146,6 +162,8 @@ struct store {
     struct media_table *mms;       /* MMS messages (media_store.c) */
     struct media_table *ss7;       /* SS7 events */
 
+    struct outbox ob;              /* CDR outbox (outbox.c) */
+
     const char *cur_node;          /* event source of the command applying */
 };
 
@@ -185,6 +203,12 @@ int64_t events_oldest(const struct msg *m); /* TIME_NULL when none */
 /* Snapshot codec of a message's events. */
 void events_encode(struct buf *b, const struct msg *m);
 int events_decode(struct rd *r, struct msg *m);
+/* Walks an event block (the bytes of a message's log); returns -1 when the
+ * bytes are not a valid block. */
+int events_block_each(const uint8_t *p, size_t len,
+                      void (*fn)(const struct store_event *e, void *arg),
+                      void *arg);
+int events_block_count(const uint8_t *p, size_t len, uint32_t *count);
 
 /* tables.c (store side): routes and rules */
 void *rec_vec_find(const struct rec_vec *t, int64_t id);
@@ -248,6 +272,20 @@ void dedupe_clear(struct store *s);
 /* reports.c */
 /* m just became final: its status report, when one was requested. */
 void status_report(struct store *s, struct msg *m);
+
+/* outbox.c */
+void outbox_init(struct store *s);
+void outbox_clear(struct store *s);
+/* m just moved into a final state: its CDR (when cdr_enabled). */
+void outbox_cdr(struct store *s, struct msg *m);
+/* m leaves the store: its events go to SQL (when cdr_enabled). */
+void outbox_events(struct store *s, struct msg *m);
+void fsm_apply_cdr_ack(struct store *s, const struct cmd_cdr_ack *c,
+                       struct store_result *r);
+void outbox_snapshot(const struct store *s, struct buf *b);
+int outbox_restore(struct rd *r, struct store *t);
+/* A move into a final state: its CDR, then its status report. */
+void store_final(struct store *s, struct msg *m);
 
 /* fsm.c */
 /* Stores a new message (taking d over) with its arrival events; action is

@@ -98,7 +98,7 @@ static void expire(struct store *s, struct msg *m, int kind)
                    "to dead letter",
                    (long long)s->settings.dead_letter_time_minutes);
     store_reindex(s, m);
-    status_report(s, m);
+    store_final(s, m);
 }
 
 /* Applies one due item; returns true when it was a real transition. */
@@ -134,6 +134,7 @@ static bool run_item(struct store *s, const struct dl_item *it)
     case DL_RETENTION:
         if (m->d.status == MSG_PENDING)
             return false;
+        outbox_events(s, m);
         store_remove(s, m);
         return true;
     default:

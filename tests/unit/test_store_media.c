@@ -321,8 +321,10 @@ static void test_snapshot_without_media_sections(void **state)
     struct buf a;
     buf_init(&a);
     store_snapshot(s, &a);
-    /* empty sections: next_id 1 (svar 0x02), count 0, twice */
-    static const uint8_t empty[] = {0x02, 0x00, 0x02, 0x00};
+    /* empty sections: next_id 1 (svar 0x02), count 0, twice; then the
+     * empty outbox: head 1, last 0, left_out 0, no acks, no items */
+    static const uint8_t empty[] = {0x02, 0x00, 0x02, 0x00,
+                                    0x02, 0x00, 0x00, 0x00, 0x00};
     assert_true(a.len > sizeof empty);
     assert_memory_equal(a.data + a.len - sizeof empty, empty, sizeof empty);
     struct store *t = media_store();
@@ -340,16 +342,20 @@ static void test_snapshot_without_media_sections(void **state)
     store_free(t);
 }
 
-/* The snapshot of an empty store without its media sections, then
- * mms_section and ss7_section. */
+/* head 1, last 0, left_out 0, no acks, no items */
+static const uint8_t empty_outbox[] = {0x02, 0x00, 0x00, 0x00, 0x00};
+
+/* The snapshot of an empty store with mms_section and ss7_section for its
+ * media sections. */
 static void snapshot_with(struct buf *out, const struct buf *mms,
                           const struct buf *ss7)
 {
     struct store *s = store_new();
     store_snapshot(s, out);
-    out->len -= 4;
+    out->len -= 4 + sizeof empty_outbox;
     buf_put(out, mms->data, mms->len);
     buf_put(out, ss7->data, ss7->len);
+    buf_put(out, empty_outbox, sizeof empty_outbox);
     store_free(s);
 }
 
