@@ -231,21 +231,6 @@ void cdr_reader_free(struct cdr_reader *rd)
     cdr_reader_init(rd, rd->events);
 }
 
-int64_t cdr_batch_max_seq(const struct cdr_row *rows, size_t n,
-                          const struct cdr_event *events, size_t m,
-                          int64_t floor)
-{
-    int64_t max = floor;
-
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].seq > max)
-            max = rows[i].seq;
-    for (size_t i = 0; i < m; i++)
-        if (events[i].seq > max)
-            max = events[i].seq;
-    return max;
-}
-
 void cdr_buf_puts(struct buf *b, const char *s)
 {
     buf_put(b, s, strlen(s));
