@@ -59,9 +59,32 @@ def self_signed(d, user):
     return crt, key
 
 
+class _Server:
+    """What both servers share; a subclass sets ADAPTER, port and dir and
+    has sql(statement, db), start() and halt()."""
+
+    ADAPTER = None
+
+    def count(self, statement, db):
+        """The integer a single-value query on db returns."""
+        return int(self.sql(statement, db))
+
+    def database_config(self, name):
+        """smscd's JSON config key `database` for database name here."""
+        return {"adapter": self.ADAPTER, "hostname": "127.0.0.1",
+                "port": self.port, "username": "smsc",
+                "password": PASSWORD, "database": name}
+
+    def stop(self):
+        self.halt()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 # --------------------------------------------------------------- PostgreSQL
 
-class Postgres:
+class Postgres(_Server):
+    ADAPTER = "postgres"
+
     def __init__(self):
         self.dir = make_dir("cdr-pg-", "postgres")
         self.port = smsc.free_port()
@@ -108,24 +131,10 @@ class Postgres:
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
 
-    def count(self, statement, db="postgres"):
-        """The integer a single-value query returns."""
-        return int(self.sql(statement, db))
-
     def fresh_db(self, name):
         self.sql(f"DROP DATABASE IF EXISTS {name}")
         self.sql(f"CREATE DATABASE {name}")
         return name
-
-    def database_config(self, name):
-        """smscd's `database` config for database name on this server."""
-        return {"adapter": "postgres", "hostname": "127.0.0.1",
-                "port": self.port, "username": "smsc",
-                "password": PASSWORD, "database": name}
-
-    def stop(self):
-        self.halt()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def postgres_or_skip():
@@ -137,7 +146,9 @@ def postgres_or_skip():
 
 # --------------------------------------------------------------- MariaDB
 
-class MariaDB:
+class MariaDB(_Server):
+    ADAPTER = "mysql"
+
     def __init__(self):
         self.dir = make_dir("cdr-my-", "mysql")
         self.port = smsc.free_port()
@@ -197,23 +208,9 @@ class MariaDB:
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
 
-    def count(self, statement, db=None):
-        """The integer a single-value query returns."""
-        return int(self.sql(statement, db))
-
     def fresh_db(self, name):
         self.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")
         return name
-
-    def database_config(self, name):
-        """smscd's `database` config for database name on this server."""
-        return {"adapter": "mysql", "hostname": "127.0.0.1",
-                "port": self.port, "username": "smsc",
-                "password": PASSWORD, "database": name}
-
-    def stop(self):
-        self.halt()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def mariadb_or_skip():
