@@ -1,7 +1,7 @@
 /* cdr_values — rows and events as SQL text and back, SQL timestamps, and
- * the search clause: the pieces the SQLite, PostgreSQL and MySQL backends
- * share so that they store and read the very same values.  Pure; any
- * thread.
+ * the SELECTs of search and events with their parameters: the pieces the
+ * SQLite, PostgreSQL and MySQL backends share so that they store and read
+ * the very same values.  Pure; any thread.
  */
 #include <inttypes.h>
 #include <stdio.h>
