@@ -43,10 +43,25 @@ struct cdr_sink_ops {
     int (*mig_max)(struct cdr_sink *s, int64_t *max, struct cdr_error *err);
     int (*mig_record)(struct cdr_sink *s, int version, struct cdr_error *err);
     int (*mig_end)(struct cdr_sink *s, bool commit, struct cdr_error *err);
-    int64_t (*write_batch)(struct cdr_sink *s, const char *cluster_id,
-                           const char *writer, const struct cdr_row *rows,
-                           size_t n, const struct cdr_event *events, size_t m,
-                           struct cdr_error *err);
+    /* Batch primitives, driven by cdr_sink_write_batch: open the
+     * transaction, lock (or create) the writer's cdr_writer_state row and
+     * read its last_seq; insert the rows and events whose seq is above
+     * last; store upto as last_seq and commit; roll back whatever is open
+     * (never fails).  retry (NULL = never) tells whether the attempt that
+     * just failed is worth another (a deadlock victim).  now is the
+     * writer's clock for inserted_at / updated_at. */
+    int (*batch_begin)(struct cdr_sink *s, const char *cluster_id,
+                       const char *writer, int64_t now, int64_t *last,
+                       struct cdr_error *err);
+    int (*batch_insert)(struct cdr_sink *s, const char *cluster_id,
+                        int64_t last, int64_t now, const struct cdr_row *rows,
+                        size_t n, const struct cdr_event *events, size_t m,
+                        struct cdr_error *err);
+    int (*batch_commit)(struct cdr_sink *s, const char *cluster_id,
+                        const char *writer, int64_t upto, int64_t now,
+                        struct cdr_error *err);
+    void (*batch_rollback)(struct cdr_sink *s);
+    bool (*batch_retry)(struct cdr_sink *s);
     int (*last_seq)(struct cdr_sink *s, const char *cluster_id,
                     const char *writer, int64_t *out, struct cdr_error *err);
     /* Reads: cdr_sink.c writes the SELECT (cdr_search_sql,
@@ -134,10 +149,6 @@ int cdr_reader_add(struct cdr_reader *rd, const char *const vals[]);
 /* Frees what was read (after a failed select). */
 void cdr_reader_free(struct cdr_reader *rd);
 
-/* The highest seq among rows and events, or floor when none is higher. */
-int64_t cdr_batch_max_seq(const struct cdr_row *rows, size_t n,
-                          const struct cdr_event *events, size_t m,
-                          int64_t floor);
 
 /* The parameters of a statement being written: cdr_sql_param appends a
  * placeholder, ph followed by its 1-based number (sqlite '?', postgres

@@ -1,16 +1,21 @@
 /* cdr_sink — the adapter-independent half of the CDR sink: configuration
  * checks, dispatch to the backend chosen by `database.adapter`, the
- * migration driver over the embedded schema files, the statements that
- * read CDRs and events back, error strings, and the row/event
- * constructors.  See sql/cdr_sink.h for the thread rules.
+ * migration and batch drivers over the backends' primitives, the
+ * statements that read CDRs and events back, error strings, and the
+ * row/event constructors.  See sql/cdr_sink.h for the thread rules.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "sql/cdr_internal.h"
+
+/* Attempts at a batch the backend says is worth retrying (a deadlock
+ * victim while writers of one name race, e.g. during a leader change). */
+#define CDR_BATCH_ATTEMPTS 3
 
 const char *cdr_strerror(int code)
 {
@@ -161,11 +166,56 @@ int cdr_sink_migrate(struct cdr_sink *s, struct cdr_error *err)
     return applied;
 }
 
+/* The highest seq among rows and events, or floor when none is higher. */
+static int64_t batch_max_seq(const struct cdr_row *rows, size_t n,
+                             const struct cdr_event *events, size_t m,
+                             int64_t floor)
+{
+    int64_t max = floor;
+
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].seq > max)
+            max = rows[i].seq;
+    for (size_t i = 0; i < m; i++)
+        if (events[i].seq > max)
+            max = events[i].seq;
+    return max;
+}
+
+/* One attempt at a batch: its transaction, committed or rolled back. */
+static int64_t write_once(struct cdr_sink *s, const char *cluster_id,
+                          const char *writer, const struct cdr_row *rows,
+                          size_t n, const struct cdr_event *events, size_t m,
+                          struct cdr_error *err)
+{
+    const struct cdr_sink_ops *ops = s->ops;
+    int64_t last = 0, now = time_now_ms(), upto;
+
+    if (ops->batch_begin(s, cluster_id, writer, now, &last, err) != 0)
+        goto err_rollback;
+    upto = batch_max_seq(rows, n, events, m, last);
+    if (upto == last) {
+        ops->batch_rollback(s);
+        return last;
+    }
+    if (ops->batch_insert(s, cluster_id, last, now, rows, n, events, m,
+                          err) != 0 ||
+        ops->batch_commit(s, cluster_id, writer, upto, now, err) != 0)
+        goto err_rollback;
+    return upto;
+
+err_rollback:
+    ops->batch_rollback(s);
+    return -1;
+}
+
 int64_t cdr_sink_write_batch(struct cdr_sink *s, const char *cluster_id,
                              const char *writer, const struct cdr_row *rows,
                              size_t n, const struct cdr_event *events,
                              size_t m, struct cdr_error *err)
 {
+    int64_t upto = -1;
+
     if (cluster_id == NULL || writer == NULL) {
         cdr_err_set(err, CDR_EINVAL, "cdr batch: cluster_id and writer needed");
         return -1;
@@ -189,7 +239,13 @@ int64_t cdr_sink_write_batch(struct cdr_sink *s, const char *cluster_id,
                         "seq or name", (long long)events[i].seq);
             return -1;
         }
-    return s->ops->write_batch(s, cluster_id, writer, rows, n, events, m, err);
+    for (int attempt = 0; attempt < CDR_BATCH_ATTEMPTS && upto < 0; attempt++) {
+        upto = write_once(s, cluster_id, writer, rows, n, events, m, err);
+        if (upto < 0 && (s->ops->batch_retry == NULL ||
+                         !s->ops->batch_retry(s)))
+            break;
+    }
+    return upto;
 }
 
 int cdr_sink_last_seq(struct cdr_sink *s, const char *cluster_id,

@@ -1,7 +1,7 @@
 /* cdr_values — rows and events as SQL text and back, SQL timestamps, and
- * the search clause: the pieces the SQLite, PostgreSQL and MySQL backends
- * share so that they store and read the very same values.  Pure; any
- * thread.
+ * the SELECTs of search and events with their parameters: the pieces the
+ * SQLite, PostgreSQL and MySQL backends share so that they store and read
+ * the very same values.  Pure; any thread.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -229,21 +229,6 @@ void cdr_reader_free(struct cdr_reader *rd)
     else
         cdr_rows_free(rd->rows, rd->n);
     cdr_reader_init(rd, rd->events);
-}
-
-int64_t cdr_batch_max_seq(const struct cdr_row *rows, size_t n,
-                          const struct cdr_event *events, size_t m,
-                          int64_t floor)
-{
-    int64_t max = floor;
-
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].seq > max)
-            max = rows[i].seq;
-    for (size_t i = 0; i < m; i++)
-        if (events[i].seq > max)
-            max = events[i].seq;
-    return max;
 }
 
 void cdr_buf_puts(struct buf *b, const char *s)

@@ -24,7 +24,6 @@
 
 #define MY_CHUNK_BYTES (1 << 20)
 #define MY_LOCK "'smsc_schema_migrate'"
-#define MY_RETRIES 3                /* batch attempts on a deadlock */
 
 struct my_sink {
     struct cdr_sink base;
@@ -360,56 +359,60 @@ static int save_state(struct my_sink *ms, const char *cluster_id,
     return rc;
 }
 
-static int64_t write_once(struct my_sink *ms, const char *cluster_id,
-                          const char *writer, const struct cdr_row *rows,
-                          size_t n, const struct cdr_event *events, size_t m,
+static int my_batch_begin(struct cdr_sink *s, const char *cluster_id,
+                          const char *writer, int64_t now, int64_t *last,
                           struct cdr_error *err)
 {
-    int64_t last = 0, now = time_now_ms(), upto;
+    struct my_sink *ms = (struct my_sink *)s;
     char ts[CDR_TIME_SQL_LEN];
+    int rc;
 
-    if (ensure(ms, err) != 0)
-        return -1;
+    ms->last_errno = 0;
+    if ((rc = ensure(ms, err)) != 0)
+        return rc;
     cdr_time_sql(now, false, ts);
-    if (runs(ms, "START TRANSACTION", err, "batch: START TRANSACTION") != 0)
-        return -1;
-    if (lock_state(ms, cluster_id, writer, ts, &last, err) != 0)
-        goto err_rollback;
-    upto = cdr_batch_max_seq(rows, n, events, m, last);
-    if (upto == last) {
-        rollback(ms);
-        return last;
-    }
-    if (insert_all(ms, cluster_id, last, now, rows, n, events, m,
-                   err) != 0 ||
-        save_state(ms, cluster_id, writer, upto, ts, err) != 0 ||
-        runs(ms, "COMMIT", err, "batch: COMMIT") != 0)
-        goto err_rollback;
-    return upto;
+    if ((rc = runs(ms, "START TRANSACTION", err,
+                   "batch: START TRANSACTION")) != 0)
+        return rc;
+    return lock_state(ms, cluster_id, writer, ts, last, err);
+}
 
-err_rollback:
-    rollback(ms);
-    return -1;
+static int my_batch_insert(struct cdr_sink *s, const char *cluster_id,
+                           int64_t last, int64_t now,
+                           const struct cdr_row *rows, size_t n,
+                           const struct cdr_event *events, size_t m,
+                           struct cdr_error *err)
+{
+    return insert_all((struct my_sink *)s, cluster_id, last, now, rows, n,
+                      events, m, err);
+}
+
+static int my_batch_commit(struct cdr_sink *s, const char *cluster_id,
+                           const char *writer, int64_t upto, int64_t now,
+                           struct cdr_error *err)
+{
+    struct my_sink *ms = (struct my_sink *)s;
+    char ts[CDR_TIME_SQL_LEN];
+    int rc;
+
+    cdr_time_sql(now, false, ts);
+    rc = save_state(ms, cluster_id, writer, upto, ts, err);
+    return rc != 0 ? rc : runs(ms, "COMMIT", err, "batch: COMMIT");
+}
+
+static void my_batch_rollback(struct cdr_sink *s)
+{
+    rollback((struct my_sink *)s);
 }
 
 /* InnoDB may pick a batch as a deadlock victim when writers of the same
- * name race (e.g. during a leader change); that is worth a retry here. */
-static int64_t my_write_batch(struct cdr_sink *s, const char *cluster_id,
-                              const char *writer, const struct cdr_row *rows,
-                              size_t n, const struct cdr_event *events,
-                              size_t m, struct cdr_error *err)
+ * name race (e.g. during a leader change); that is worth a retry. */
+static bool my_batch_retry(struct cdr_sink *s)
 {
     struct my_sink *ms = (struct my_sink *)s;
-    int64_t upto = -1;
 
-    for (int attempt = 0; attempt < MY_RETRIES && upto < 0; attempt++) {
-        ms->last_errno = 0;
-        upto = write_once(ms, cluster_id, writer, rows, n, events, m, err);
-        if (upto < 0 && (ms->broken || (ms->last_errno != ER_LOCK_DEADLOCK &&
-                                        ms->last_errno != ER_LOCK_WAIT_TIMEOUT)))
-            break;
-    }
-    return upto;
+    return !ms->broken && (ms->last_errno == ER_LOCK_DEADLOCK ||
+                           ms->last_errno == ER_LOCK_WAIT_TIMEOUT);
 }
 
 static int my_last_seq(struct cdr_sink *s, const char *cluster_id,
@@ -482,7 +485,11 @@ static const struct cdr_sink_ops mysql_ops = {
     .mig_max = my_mig_max,
     .mig_record = my_mig_record,
     .mig_end = my_mig_end,
-    .write_batch = my_write_batch,
+    .batch_begin = my_batch_begin,
+    .batch_insert = my_batch_insert,
+    .batch_commit = my_batch_commit,
+    .batch_rollback = my_batch_rollback,
+    .batch_retry = my_batch_retry,
     .last_seq = my_last_seq,
     .ensure = my_ensure,
     .quote = my_quote,

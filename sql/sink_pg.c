@@ -21,7 +21,6 @@
 
 #define PG_CHUNK 500                /* rows per INSERT (17 params each) */
 #define PG_MIGRATE_LOCK "1936548707" /* 'smsc' */
-#define PG_RETRIES 3                /* batch attempts on a deadlock */
 
 struct pg_sink {
     struct cdr_sink base;
@@ -273,60 +272,67 @@ static int lock_state(struct pg_sink *ps, const char *cluster_id,
                    err, "lock cdr_writer_state");
 }
 
-static int64_t write_once(struct pg_sink *ps, const char *cluster_id,
-                          const char *writer, const struct cdr_row *rows,
-                          size_t n, const struct cdr_event *events, size_t m,
+static int pg_batch_begin(struct cdr_sink *s, const char *cluster_id,
+                          const char *writer, int64_t now, int64_t *last,
                           struct cdr_error *err)
 {
-    int64_t last = 0, now = time_now_ms(), upto;
+    struct pg_sink *ps = (struct pg_sink *)s;
+    char ts[CDR_TIME_SQL_LEN];
+    int rc;
+
+    ps->sqlstate[0] = '\0';
+    if ((rc = ensure(ps, err)) != 0)
+        return rc;
+    cdr_time_sql(now, true, ts);
+    if ((rc = run(ps, "BEGIN", 0, NULL, NULL, err, "batch: BEGIN")) != 0)
+        return rc;
+    return lock_state(ps, cluster_id, writer, ts, last, err);
+}
+
+static int pg_batch_insert(struct cdr_sink *s, const char *cluster_id,
+                           int64_t last, int64_t now,
+                           const struct cdr_row *rows, size_t n,
+                           const struct cdr_event *events, size_t m,
+                           struct cdr_error *err)
+{
+    struct pg_sink *ps = (struct pg_sink *)s;
+    int rc = insert_rows(ps, last, now, rows, n, err);
+
+    return rc != 0 ? rc
+                   : insert_events(ps, cluster_id, last, now, events, m, err);
+}
+
+static int pg_batch_commit(struct cdr_sink *s, const char *cluster_id,
+                           const char *writer, int64_t upto, int64_t now,
+                           struct cdr_error *err)
+{
+    struct pg_sink *ps = (struct pg_sink *)s;
     char ts[CDR_TIME_SQL_LEN], seq[24];
     const char *vals[4] = { cluster_id, writer, seq, ts };
+    int rc;
 
-    if (ensure(ps, err) != 0)
-        return -1;
     cdr_time_sql(now, true, ts);
-    if (run(ps, "BEGIN", 0, NULL, NULL, err, "batch: BEGIN") != 0)
-        return -1;
-    if (lock_state(ps, cluster_id, writer, ts, &last, err) != 0)
-        goto err_rollback;
-    upto = cdr_batch_max_seq(rows, n, events, m, last);
-    if (upto == last) {
-        rollback(ps);
-        return last;
-    }
     snprintf(seq, sizeof(seq), "%lld", (long long)upto);
-    if (insert_rows(ps, last, now, rows, n, err) != 0 ||
-        insert_events(ps, cluster_id, last, now, events, m, err) != 0 ||
-        run(ps, "UPDATE cdr_writer_state SET last_seq = $3, updated_at = $4 "
-            "WHERE cluster_id = $1 AND writer = $2", 4, vals, NULL, err,
-            "advance cdr_writer_state") != 0 ||
-        run(ps, "COMMIT", 0, NULL, NULL, err, "batch: COMMIT") != 0)
-        goto err_rollback;
-    return upto;
+    rc = run(ps, "UPDATE cdr_writer_state SET last_seq = $3, updated_at = $4 "
+             "WHERE cluster_id = $1 AND writer = $2", 4, vals, NULL, err,
+             "advance cdr_writer_state");
+    return rc != 0 ? rc
+                   : run(ps, "COMMIT", 0, NULL, NULL, err, "batch: COMMIT");
+}
 
-err_rollback:
-    rollback(ps);
-    return -1;
+static void pg_batch_rollback(struct cdr_sink *s)
+{
+    rollback((struct pg_sink *)s);
 }
 
 /* A deadlock or serialization failure (writers of the same name racing,
- * e.g. during a leader change) is worth a retry here. */
-static int64_t pg_write_batch(struct cdr_sink *s, const char *cluster_id,
-                              const char *writer, const struct cdr_row *rows,
-                              size_t n, const struct cdr_event *events,
-                              size_t m, struct cdr_error *err)
+ * e.g. during a leader change) is worth a retry. */
+static bool pg_batch_retry(struct cdr_sink *s)
 {
     struct pg_sink *ps = (struct pg_sink *)s;
-    int64_t upto = -1;
 
-    for (int attempt = 0; attempt < PG_RETRIES && upto < 0; attempt++) {
-        ps->sqlstate[0] = '\0';
-        upto = write_once(ps, cluster_id, writer, rows, n, events, m, err);
-        if (upto < 0 && strcmp(ps->sqlstate, "40P01") != 0 &&
-            strcmp(ps->sqlstate, "40001") != 0)
-            break;
-    }
-    return upto;
+    return strcmp(ps->sqlstate, "40P01") == 0 ||
+           strcmp(ps->sqlstate, "40001") == 0;
 }
 
 static int pg_last_seq(struct cdr_sink *s, const char *cluster_id,
@@ -388,7 +394,11 @@ static const struct cdr_sink_ops pg_ops = {
     .mig_max = pg_mig_max,
     .mig_record = pg_mig_record,
     .mig_end = pg_mig_end,
-    .write_batch = pg_write_batch,
+    .batch_begin = pg_batch_begin,
+    .batch_insert = pg_batch_insert,
+    .batch_commit = pg_batch_commit,
+    .batch_rollback = pg_batch_rollback,
+    .batch_retry = pg_batch_retry,
     .last_seq = pg_last_seq,
     .ensure = pg_ensure,
     .ph = '$',

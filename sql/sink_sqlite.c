@@ -184,12 +184,13 @@ static int save_last(struct sqlite_sink *ss, const char *cluster_id,
 }
 
 /* Inserts the rows and events above last; called inside the transaction. */
-static int insert_batch(struct sqlite_sink *ss, const char *cluster_id,
-                        int64_t last, int64_t now,
-                        const struct cdr_row *rows, size_t n,
-                        const struct cdr_event *events, size_t m,
-                        struct cdr_error *err)
+static int sq_batch_insert(struct cdr_sink *s, const char *cluster_id,
+                           int64_t last, int64_t now,
+                           const struct cdr_row *rows, size_t n,
+                           const struct cdr_event *events, size_t m,
+                           struct cdr_error *err)
 {
+    struct sqlite_sink *ss = (struct sqlite_sink *)s;
     static const char ins_row[] =
         "INSERT INTO cdrs (message_id, calling_number, called_number, "
         "source_smsc, dest_smsc, origin_node, destination_node, "
@@ -228,33 +229,32 @@ static int insert_batch(struct sqlite_sink *ss, const char *cluster_id,
     return 0;
 }
 
-static int64_t sq_write_batch(struct cdr_sink *s, const char *cluster_id,
-                              const char *writer, const struct cdr_row *rows,
-                              size_t n, const struct cdr_event *events,
-                              size_t m, struct cdr_error *err)
+static int sq_batch_begin(struct cdr_sink *s, const char *cluster_id,
+                          const char *writer, int64_t now, int64_t *last,
+                          struct cdr_error *err)
 {
     struct sqlite_sink *ss = (struct sqlite_sink *)s;
-    int64_t last = 0, now = time_now_ms(), upto;
 
+    (void)now;
     if (exec(ss, "BEGIN IMMEDIATE", err, "batch: BEGIN IMMEDIATE") != 0)
-        return -1;
-    if (read_last(ss, cluster_id, writer, &last, err) != 0)
-        goto err_rollback;
-    upto = cdr_batch_max_seq(rows, n, events, m, last);
-    if (upto == last) {
-        rollback(ss);
-        return last;
-    }
-    if (insert_batch(ss, cluster_id, last, now, rows, n, events, m,
-                     err) != 0 ||
-        save_last(ss, cluster_id, writer, upto, now, err) != 0 ||
-        exec(ss, "COMMIT", err, "batch: COMMIT") != 0)
-        goto err_rollback;
-    return upto;
+        return CDR_ESQL;
+    return read_last(ss, cluster_id, writer, last, err);
+}
 
-err_rollback:
-    rollback(ss);
-    return -1;
+static int sq_batch_commit(struct cdr_sink *s, const char *cluster_id,
+                           const char *writer, int64_t upto, int64_t now,
+                           struct cdr_error *err)
+{
+    struct sqlite_sink *ss = (struct sqlite_sink *)s;
+
+    if (save_last(ss, cluster_id, writer, upto, now, err) != 0)
+        return CDR_ESQL;
+    return exec(ss, "COMMIT", err, "batch: COMMIT");
+}
+
+static void sq_batch_rollback(struct cdr_sink *s)
+{
+    rollback((struct sqlite_sink *)s);
 }
 
 static int sq_last_seq(struct cdr_sink *s, const char *cluster_id,
@@ -309,7 +309,10 @@ static const struct cdr_sink_ops sqlite_ops = {
     .mig_max = sq_mig_max,
     .mig_record = sq_mig_record,
     .mig_end = sq_mig_end,
-    .write_batch = sq_write_batch,
+    .batch_begin = sq_batch_begin,
+    .batch_insert = sq_batch_insert,
+    .batch_commit = sq_batch_commit,
+    .batch_rollback = sq_batch_rollback,
     .last_seq = sq_last_seq,
     .ph = '?',
     .frac = true,

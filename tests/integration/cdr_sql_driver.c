@@ -5,8 +5,10 @@
  *       migrates; prints "applied N"
  *   cdr_sql_driver scenario ADAPTER HOST PORT USER PASSWORD DB [ssl]
  *       migrates, then checks exactly-once batches (repeat, overlap, two
- *       writers, two clusters), search and value round trips; prints "ok"
- *       or the first failed check, exit status 1.
+ *       writers, two clusters), search (also by status), value round
+ *       trips and message events by cluster (four more events in
+ *       clusters c8, c9); prints "ok" or the first failed check, exit
+ *       status 1.
  *   cdr_sql_driver outage   ADAPTER HOST PORT USER PASSWORD DB [ssl]
  *       one sink across a server restart: writes seqs 1..3, prints
  *       "ready"; after a line on stdin (the server is down) a batch of
@@ -100,10 +102,12 @@ static int64_t batch(struct cdr_sink *s, const char *cluster,
     return upto;
 }
 
-static size_t search(struct cdr_sink *s, const char *msisdn, int64_t from,
-                     int64_t to, struct cdr_row **rows)
+static size_t search_status(struct cdr_sink *s, const char *msisdn,
+                            const char *status, int64_t from, int64_t to,
+                            struct cdr_row **rows)
 {
-    struct cdr_query q = { .msisdn = msisdn, .from_ms = from, .to_ms = to };
+    struct cdr_query q = { .msisdn = msisdn, .status = status,
+                           .from_ms = from, .to_ms = to };
     size_t n = 0;
 
     if (cdr_sink_search(s, &q, rows, &n, &err) != 0) {
@@ -111,6 +115,101 @@ static size_t search(struct cdr_sink *s, const char *msisdn, int64_t from,
         exit(1);
     }
     return n;
+}
+
+static size_t search(struct cdr_sink *s, const char *msisdn, int64_t from,
+                     int64_t to, struct cdr_row **rows)
+{
+    return search_status(s, msisdn, NULL, from, to, rows);
+}
+
+static size_t events(struct cdr_sink *s, const char *cluster,
+                     int64_t message_id, struct cdr_event **evs)
+{
+    size_t n = 0;
+
+    if (cdr_sink_events(s, cluster, message_id, evs, &n, &err) != 0) {
+        fprintf(stderr, "events: %s\n", err.msg);
+        exit(1);
+    }
+    return n;
+}
+
+/* Status filter over the rows scenario wrote: c1 seqs 1..6 (3 and 6
+ * expired), writer "other" 1..2 and c2 1, all delivered. */
+static void scenario_status(struct cdr_sink *s)
+{
+    struct cdr_row *rows = NULL;
+    size_t n;
+
+    n = search_status(s, NULL, "expired", CDR_TIME_NULL, CDR_TIME_NULL, &rows);
+    CHECK(n == 2);
+    CHECK(rows[0].message_id == 1006 && rows[1].message_id == 1003);
+    cdr_rows_free(rows, n);
+    n = search_status(s, "+15551230001", "delivered", CDR_TIME_NULL,
+                      CDR_TIME_NULL, &rows);
+    CHECK(n == 4); /* odd seqs but c1's 3 */
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(rows[i].status, "delivered") == 0);
+    cdr_rows_free(rows, n);
+    n = search_status(s, NULL, "expired", T0 + 4 * 60000, CDR_TIME_NULL,
+                      &rows);
+    CHECK(n == 1 && rows[0].message_id == 1006);
+    cdr_rows_free(rows, n);
+    n = search_status(s, NULL, "rejected", CDR_TIME_NULL, CDR_TIME_NULL,
+                      &rows);
+    CHECK(n == 0 && rows == NULL);
+}
+
+static struct cdr_event mkevent(int64_t seq, int64_t message_id,
+                                int64_t epoch, const char *name)
+{
+    struct cdr_event e;
+
+    cdr_event_init(&e);
+    e.seq = seq;
+    e.message_id = message_id;
+    e.event_epoch = epoch;
+    e.name = (char *)name;
+    return e;
+}
+
+/* Events of one message id kept apart by cluster, in event_epoch then
+ * insertion order; four events more in message_events. */
+static void scenario_events(struct cdr_sink *s)
+{
+    struct cdr_event in[3], *out = NULL;
+    size_t n;
+
+    n = events(s, "c1", 1001, &out); /* writers "cluster" and "other" */
+    CHECK(n == 2);
+    CHECK(out[0].seq == 0 && out[0].message_id == 1001);
+    CHECK(out[0].event_epoch == T0 + 1 && out[0].inserted_at != CDR_TIME_NULL);
+    CHECK(strcmp(out[0].description, "it's delivered") == 0);
+    CHECK(out[0].event_source == NULL);
+    cdr_events_free(out, n);
+    CHECK(events(s, "c2", 1001, &out) == 1);
+    cdr_events_free(out, 1);
+    CHECK(events(s, "c2", 1002, &out) == 0 && out == NULL);
+
+    in[0] = mkevent(1, 77, T0 + 5000, "late");
+    in[1] = mkevent(2, 77, T0, "early");
+    in[2] = mkevent(3, 77, T0 + 5000, "late2");
+    in[2].event_source = (char *)"node2";
+    CHECK(cdr_sink_write_batch(s, "c9", "w", NULL, 0, in, 3, &err) == 3);
+    in[0].name = (char *)"c8's";
+    CHECK(cdr_sink_write_batch(s, "c8", "w", NULL, 0, in, 1, &err) == 1);
+    n = events(s, "c9", 77, &out);
+    CHECK(n == 3);
+    CHECK(strcmp(out[0].name, "early") == 0 && out[0].event_epoch == T0);
+    CHECK(strcmp(out[1].name, "late") == 0);
+    CHECK(strcmp(out[2].name, "late2") == 0);
+    CHECK(strcmp(out[2].event_source, "node2") == 0);
+    CHECK(out[1].description == NULL);
+    cdr_events_free(out, n);
+    n = events(s, "c8", 77, &out);
+    CHECK(n == 1 && strcmp(out[0].name, "c8's") == 0);
+    cdr_events_free(out, n);
 }
 
 static void scenario(struct cdr_sink *s)
@@ -161,6 +260,9 @@ static void scenario(struct cdr_sink *s)
     CHECK(strcmp(rows[0].message_body, "it's a \"test\" \\ ü 😀") == 0);
     CHECK(rows[0].delivery_attempts == 1);
     cdr_rows_free(rows, n);
+
+    scenario_status(s);
+    scenario_events(s);
 }
 
 /* Environment integer with a default, clamped to [1, max]. */

@@ -1,31 +1,24 @@
 """The CDR sink (sql/cdr_sink.h) against real PostgreSQL and MariaDB servers.
 
-Each server is started once per module on a free loopback port in a temp
-dir (as the ``postgres`` / ``mysql`` system user when the tests run as
-root), with password authentication for a dedicated user and TLS enabled.
+Each server (sqlservers.py) is started once per module on a free loopback
+port, with password authentication for a dedicated user and TLS enabled.
 ``build/tests/cdr_sql_driver`` (tests/integration/cdr_sql_driver.c) runs
-the exactly-once / search scenario and migrations; the schema is checked
-through the servers' own clients.  Skipped when the server packages
-(postgresql, mariadb-server) are not installed.
+the exactly-once / search / events scenario and migrations; the schema is
+checked through the servers' own clients.  Skipped when the server
+packages (postgresql, mariadb-server) are not installed.
 """
 
-import glob
 import os
-import pwd
-import shutil
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import smsc
+from sqlservers import PASSWORD, mariadb_or_skip, postgres_or_skip
 
 DRIVER = os.environ.get("CDR_SQL_DRIVER") or str(
     smsc.REPO / "build" / "tests" / "cdr_sql_driver")
-PASSWORD = "cdr-secret"
-PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
 
 
 def driver(mode, adapter, port, db, *, user="smsc", password=PASSWORD,
@@ -41,178 +34,16 @@ def driver(mode, adapter, port, db, *, user="smsc", password=PASSWORD,
     return r
 
 
-def as_user(user):
-    """Command prefix that runs a server as `user` when we are root."""
-    return ["runuser", "-u", user, "--"] if os.geteuid() == 0 else []
-
-
-def make_dir(prefix, user):
-    d = tempfile.mkdtemp(prefix=prefix)
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(user)
-        os.chown(d, pw.pw_uid, pw.pw_gid)
-    return d
-
-
-def self_signed(d, user):
-    """server.crt / server.key in d, readable by user only."""
-    crt, key = os.path.join(d, "server.crt"), os.path.join(d, "server.key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", key,
-                    "-out", crt], check=True, capture_output=True)
-    os.chmod(key, 0o600)
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(user)
-        for f in (crt, key):
-            os.chown(f, pw.pw_uid, pw.pw_gid)
-    return crt, key
-
-
-# --------------------------------------------------------------- PostgreSQL
-
-class Postgres:
-    def __init__(self):
-        self.dir = make_dir("cdr-pg-", "postgres")
-        self.port = smsc.free_port()
-        self.data = os.path.join(self.dir, "data")
-        bindir = PG_BIN[-1]
-        pwfile = os.path.join(self.dir, "pw")
-        with open(pwfile, "w") as f:
-            f.write(PASSWORD + "\n")
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-        run = as_user("postgres")
-        subprocess.run(run + [f"{bindir}/initdb", "-D", self.data, "-U",
-                              "smsc", f"--pwfile={pwfile}", "-A",
-                              "scram-sha-256"], check=True,
-                       capture_output=True)
-        crt, key = self_signed(self.dir, "postgres")
-        # cdr_tls accepts TLS connections only
-        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
-            f.write("local all all scram-sha-256\n"
-                    "hostnossl cdr_tls all 127.0.0.1/32 reject\n"
-                    "host all all 127.0.0.1/32 scram-sha-256\n")
-        self.ctl = run + [f"{bindir}/pg_ctl", "-D", self.data]
-        self.opts = (f"-p {self.port} -k {self.dir} "
-                     "-c listen_addresses=127.0.0.1 -c ssl=on "
-                     f"-c ssl_cert_file={crt} -c ssl_key_file={key}")
-        self.start()
-
-    def start(self):
-        subprocess.run(self.ctl + ["-l", os.path.join(self.dir, "log"), "-o",
-                                   self.opts, "-w", "-t", "60", "start"],
-                       check=True, capture_output=True)
-
-    def halt(self):
-        subprocess.run(self.ctl + ["-m", "fast", "-w", "stop"],
-                       capture_output=True)
-
-    def sql(self, statement, db="postgres"):
-        env = dict(os.environ, PGPASSWORD=PASSWORD)
-        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port),
-                            "-U", "smsc", "-d", db, "-v", "ON_ERROR_STOP=1",
-                            "-tAc", statement], env=env, capture_output=True,
-                           text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.strip()
-
-    def fresh_db(self, name):
-        self.sql(f"DROP DATABASE IF EXISTS {name}")
-        self.sql(f"CREATE DATABASE {name}")
-        return name
-
-    def stop(self):
-        self.halt()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    if not PG_BIN or shutil.which("psql") is None:
-        pytest.skip("PostgreSQL server not installed (Debian: postgresql)")
-    pg = Postgres()
+    pg = postgres_or_skip()
     yield pg
     pg.stop()
 
 
-# --------------------------------------------------------------- MariaDB
-
-class MariaDB:
-    def __init__(self):
-        self.dir = make_dir("cdr-my-", "mysql")
-        self.port = smsc.free_port()
-        self.sock = os.path.join(self.dir, "sock")
-        data = os.path.join(self.dir, "data")
-        run = as_user("mysql")
-        user = ["--user=mysql"] if os.geteuid() == 0 else []
-        subprocess.run(run + ["mariadb-install-db", "--no-defaults",
-                              f"--datadir={data}",
-                              "--auth-root-authentication-method=normal"]
-                       + user, check=True, capture_output=True)
-        crt, key = self_signed(self.dir, "mysql")
-        self.cmd = run + [MARIADBD, "--no-defaults", f"--datadir={data}",
-                          f"--socket={self.sock}", f"--port={self.port}",
-                          "--bind-address=127.0.0.1", "--skip-log-bin",
-                          f"--pid-file={self.dir}/pid",
-                          f"--log-error={self.dir}/err.log",
-                          f"--ssl-cert={crt}", f"--ssl-key={key}"] + user
-        self.proc = None
-        self.start()
-        self.sql("CREATE USER 'smsc'@'127.0.0.1' IDENTIFIED BY "
-                 f"'{PASSWORD}'; "
-                 "CREATE USER 'smsc_tls'@'127.0.0.1' IDENTIFIED BY "
-                 f"'{PASSWORD}' REQUIRE SSL; "
-                 "GRANT ALL ON *.* TO 'smsc'@'127.0.0.1'; "
-                 "GRANT ALL ON *.* TO 'smsc_tls'@'127.0.0.1'")
-
-    def start(self):
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        smsc.wait_until(lambda: self._ping(), smsc.scaled(60),
-                        what="mariadbd accepting connections")
-
-    def halt(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def _ping(self):
-        if self.proc.poll() is not None:
-            with open(os.path.join(self.dir, "err.log")) as f:
-                pytest.fail("mariadbd exited:\n" + f.read()[-3000:])
-        return os.path.exists(self.sock) and subprocess.run(
-            ["mariadb", "--no-defaults", "-S", self.sock, "-u", "root", "-e",
-             "SELECT 1"], capture_output=True).returncode == 0
-
-    def sql(self, statement, db=None):
-        args = ["mariadb", "--no-defaults", "-S", self.sock, "-u", "root",
-                "-N", "-B", "-e", statement]
-        r = subprocess.run(args + ([db] if db else []), capture_output=True,
-                           text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.strip()
-
-    def fresh_db(self, name):
-        self.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")
-        return name
-
-    def stop(self):
-        self.halt()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def mariadb():
-    if not os.path.exists(MARIADBD) or shutil.which("mariadb-install-db") \
-            is None:
-        pytest.skip("MariaDB server not installed (Debian: mariadb-server)")
-    my = MariaDB()
+    my = mariadb_or_skip()
     yield my
     my.stop()
 
@@ -222,6 +53,13 @@ def mariadb():
 CDR_INDEXES = sorted(["idx_cdrs_called_number", "idx_cdrs_calling_number",
                       "idx_cdrs_dest_smsc", "idx_cdrs_message_id",
                       "idx_cdrs_status", "idx_cdrs_submission_time"])
+
+
+# the scenario's events: c1 writers "cluster" 1..6 and "other" 1..2, c2 1,
+# c8 1, c9 3
+EVENTS_BY_CLUSTER = ("SELECT CONCAT(cluster_id, '|', COUNT(*)) FROM "
+                     "message_events GROUP BY cluster_id ORDER BY cluster_id")
+EVENTS_PER_CLUSTER = ["c1|8", "c2|1", "c8|1", "c9|3"]
 
 
 def concurrent_migrations(adapter, port, db, n=4):
@@ -234,14 +72,26 @@ def concurrent_migrations(adapter, port, db, n=4):
 def test_postgres_scenario(postgres):
     db = postgres.fresh_db("cdr")
     assert driver("migrate", "postgres", postgres.port, db).stdout == \
-        "applied 2\n"
+        "applied 3\n"
     assert driver("scenario", "postgres", postgres.port, db).stdout == "ok\n"
     assert driver("migrate", "postgres", postgres.port, db).stdout == \
         "applied 0\n"
-    assert postgres.sql("SELECT COUNT(*) FROM cdrs", db) == "9"
-    assert postgres.sql("SELECT COUNT(*) FROM message_events", db) == "9"
+    assert postgres.count("SELECT COUNT(*) FROM cdrs", db) == 9
+    assert postgres.count("SELECT COUNT(*) FROM message_events", db) == 13
     assert postgres.sql("SELECT string_agg(version::text, ',' ORDER BY "
-                        "version) FROM schema_migrations", db) == "1,2"
+                        "version) FROM schema_migrations", db) == "1,2,3"
+    assert postgres.sql(EVENTS_BY_CLUSTER, db).split() == EVENTS_PER_CLUSTER
+    assert postgres.sql("SELECT data_type || ',' || is_nullable || ',' || "
+                        "character_maximum_length FROM "
+                        "information_schema.columns WHERE table_name = "
+                        "'message_events' AND column_name = 'cluster_id'",
+                        db) == "character varying,YES,255"
+    assert postgres.sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                        "'idx_message_events_cluster_message'", db) \
+        .endswith("(cluster_id, message_id)")
+    assert postgres.count("SELECT COUNT(*) FROM information_schema.columns "
+                          "WHERE table_name = 'cdrs' AND column_name = "
+                          "'cluster_id'", db) == 0
     idx = postgres.sql("SELECT indexname FROM pg_indexes WHERE tablename = "
                        "'cdrs' AND indexname LIKE 'idx_%' ORDER BY 1", db)
     assert idx.split() == CDR_INDEXES
@@ -311,8 +161,8 @@ def test_mariadb_racing_writers(mariadb):
 
 def test_postgres_concurrent_migrations(postgres):
     db = postgres.fresh_db("cdr_race")
-    assert concurrent_migrations("postgres", postgres.port, db) == 2
-    assert postgres.sql("SELECT COUNT(*) FROM schema_migrations", db) == "2"
+    assert concurrent_migrations("postgres", postgres.port, db) == 3
+    assert postgres.count("SELECT COUNT(*) FROM schema_migrations", db) == 3
 
 
 def test_postgres_tls_and_bad_password(postgres):
@@ -328,12 +178,25 @@ def test_postgres_tls_and_bad_password(postgres):
 def test_mariadb_scenario(mariadb):
     db = mariadb.fresh_db("cdr")
     assert driver("migrate", "mysql", mariadb.port, db).stdout == \
-        "applied 2\n"
+        "applied 3\n"
     assert driver("scenario", "mysql", mariadb.port, db).stdout == "ok\n"
     assert driver("migrate", "mysql", mariadb.port, db).stdout == \
         "applied 0\n"
-    assert mariadb.sql("SELECT COUNT(*) FROM cdrs", db) == "9"
-    assert mariadb.sql("SELECT COUNT(*) FROM message_events", db) == "9"
+    assert mariadb.count("SELECT COUNT(*) FROM cdrs", db) == 9
+    assert mariadb.count("SELECT COUNT(*) FROM message_events", db) == 13
+    assert mariadb.sql("SELECT GROUP_CONCAT(version ORDER BY version) FROM "
+                       "schema_migrations", db) == "1,2,3"
+    assert mariadb.sql(EVENTS_BY_CLUSTER, db).split() == EVENTS_PER_CLUSTER
+    assert mariadb.sql("SELECT CONCAT(data_type, ',', is_nullable, ',', "
+                       "character_maximum_length) FROM "
+                       "information_schema.columns WHERE table_schema = "
+                       f"'{db}' AND table_name = 'message_events' AND "
+                       "column_name = 'cluster_id'") == "varchar,YES,255"
+    assert mariadb.sql("SELECT GROUP_CONCAT(column_name ORDER BY seq_in_index) "
+                       "FROM information_schema.statistics WHERE "
+                       f"table_schema = '{db}' AND index_name = "
+                       "'idx_message_events_cluster_message'") == \
+        "cluster_id,message_id"
     idx = mariadb.sql("SELECT DISTINCT index_name FROM "
                       "information_schema.statistics WHERE table_schema = "
                       f"'{db}' AND table_name = 'cdrs' AND index_name LIKE "
@@ -350,8 +213,8 @@ def test_mariadb_scenario(mariadb):
 
 def test_mariadb_concurrent_migrations(mariadb):
     db = mariadb.fresh_db("cdr_race")
-    assert concurrent_migrations("mysql", mariadb.port, db) == 2
-    assert mariadb.sql("SELECT COUNT(*) FROM schema_migrations", db) == "2"
+    assert concurrent_migrations("mysql", mariadb.port, db) == 3
+    assert mariadb.count("SELECT COUNT(*) FROM schema_migrations", db) == 3
 
 
 def test_mariadb_tls_and_bad_password(mariadb):
@@ -401,3 +264,29 @@ def test_postgres_outage_then_reconnect(postgres):
 
 def test_mariadb_outage_then_reconnect(mariadb):
     outage_roundtrip(mariadb, "mysql")
+
+
+def restart_twice(server, adapter):
+    """halt() / start() work again and again on the same port and data."""
+    db = server.fresh_db("cdr_restart")
+    assert driver("migrate", adapter, server.port, db).stdout == "applied 3\n"
+    for _ in range(2):
+        server.halt()
+        server.start()
+        assert server.count("SELECT COUNT(*) FROM schema_migrations", db) == 3
+    assert driver("migrate", adapter, server.port, db).stdout == "applied 0\n"
+
+
+def test_postgres_restart_twice(postgres):
+    restart_twice(postgres, "postgres")
+    assert postgres.database_config("cdr") == {
+        "adapter": "postgres", "hostname": "127.0.0.1",
+        "port": postgres.port, "username": "smsc", "password": PASSWORD,
+        "database": "cdr"}
+
+
+def test_mariadb_restart_twice(mariadb):
+    restart_twice(mariadb, "mysql")
+    assert mariadb.database_config("cdr") == {
+        "adapter": "mysql", "hostname": "127.0.0.1", "port": mariadb.port,
+        "username": "smsc", "password": PASSWORD, "database": "cdr"}
