@@ -205,7 +205,7 @@ void store_outbox_info(const struct store *s, struct store_outbox_info *o);
 int64_t store_outbox_acked(const struct store *s, const char *writer);
 /* Copies what follows seq `after`, whole items, until at least max seqs
  * are taken: CDR rows into *rows (*n) and events into *events (*m), new
- * arrays the caller frees (cdr_rows_free, cdr_event_free + free).  Returns
+ * arrays the caller frees (cdr_rows_free, cdr_events_free).  Returns
  * the last seq copied (after when nothing follows it). */
 int64_t store_outbox_read(const struct store *s, int64_t after, size_t max,
                           struct cdr_row **rows, size_t *n,

@@ -139,13 +139,6 @@ static int open_session(struct cdr_writer *w)
     return 0;
 }
 
-static void free_events(struct cdr_event *ev, size_t m)
-{
-    for (size_t i = 0; i < m; i++)
-        cdr_event_free(&ev[i]);
-    free(ev);
-}
-
 /* Writes one batch after pos; returns the number of seqs stored, 0 when
  * there was nothing, -1 on an SQL error. */
 static int64_t flush_once(struct cdr_writer *w, size_t max)
@@ -156,7 +149,7 @@ static int64_t flush_once(struct cdr_writer *w, size_t max)
     int64_t upto = w->src.read(w->src.arg, w->pos, max, &rows, &n, &ev, &m);
     if (upto <= w->pos) {
         cdr_rows_free(rows, n);
-        free_events(ev, m);
+        cdr_events_free(ev, m);
         return 0;
     }
     struct cdr_error e;
@@ -165,7 +158,7 @@ static int64_t flush_once(struct cdr_writer *w, size_t max)
                                         rows, n, ev, m, &e);
     int64_t t1 = time_mono_ms();
     cdr_rows_free(rows, n);
-    free_events(ev, m);
+    cdr_events_free(ev, m);
     if (last < 0) {
         pthread_mutex_lock(&w->lock);
         w->stats.flush_errors++;
@@ -351,7 +344,7 @@ void cdr_writer_query(struct cdr_writer *w, struct cdr_query_job *j)
 void cdr_query_job_clear(struct cdr_query_job *j)
 {
     cdr_rows_free(j->rows, j->n_rows);
-    free_events(j->events, j->n_events);
+    cdr_events_free(j->events, j->n_events);
     j->rows = NULL;
     j->events = NULL;
     j->n_rows = j->n_events = 0;
