@@ -220,8 +220,14 @@ bench: deps all bench-micro
 	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
 	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
 
+# Submission throughput with CDRs off / SQLite / PostgreSQL / MariaDB and
+# the CDR writer's sustained rows/s (tests/bench/cdr_bench.py).
+bench-cdr: deps all
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
+	/usr/bin/python3 tests/bench/cdr_bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps fuzz-smoke bench bench-micro clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-micro bench-cdr clean

@@ -89,7 +89,7 @@ def get_json(url):
 
 
 class Node:
-    def __init__(self, smscd, root, name, peers, ports):
+    def __init__(self, smscd, root, name, peers, ports, extra=None):
         self.name, self.ports = name, ports
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
@@ -102,6 +102,7 @@ class Node:
             "rate_limits": {"enabled": False},
             "logging": {"level": "warning"},
         }
+        cfg.update(extra or {})
         path = os.path.join(self.dir, "smscd.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
