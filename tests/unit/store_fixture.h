@@ -111,6 +111,36 @@ static inline void set_settings(struct store *s, int64_t now,
     assert_int_equal(one(s, now, &c).status, 200);
 }
 
+/* Both stores give the same snapshot, byte for byte. */
+static inline void assert_same_snapshot(const struct store *s,
+                                        const struct store *t)
+{
+    struct buf a, b;
+    buf_init(&a);
+    buf_init(&b);
+    store_snapshot(s, &a);
+    store_snapshot(t, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    buf_free(&a);
+    buf_free(&b);
+}
+
+/* A new store restored from s's snapshot (asserting that it snapshots the
+ * same); the caller frees it. */
+static inline struct store *restored(const struct store *s)
+{
+    struct buf a;
+    buf_init(&a);
+    store_snapshot(s, &a);
+    struct store *t = store_new();
+    char err[128];
+    assert_int_equal(store_restore(t, a.data, a.len, err, sizeof err), 0);
+    buf_free(&a);
+    assert_same_snapshot(s, t);
+    return t;
+}
+
 /* ---------------------------------------------------------- messages */
 
 /* A create command from FROM to `to` with the given action, for dest (or
