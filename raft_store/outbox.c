@@ -7,8 +7,10 @@
  *
  * A CDR writer stores items in SQL and proposes CMD_CDR_ACK{writer, upto};
  * the outbox is trimmed at what every writer that counts has stored: the
- * shared writer ("cluster", PostgreSQL/MariaDB) alone when there is one,
- * else the lowest ack among the members (SQLite: every node its own file).
+ * shared writer ("cluster", PostgreSQL/MariaDB) alone when the latest ack
+ * came from a shared writer, else the lowest ack among the members (SQLite:
+ * every node its own file) — so a cluster moved from one kind of database
+ * to the other follows its current writers, not stale acks.
  * When the outbox is full, a member lagging behind is left out (its file
  * misses those rows; counted in left_out) rather than stopping the cluster.
  *
@@ -168,7 +170,7 @@ static void min_member(const struct store_node_info *ni, void *arg)
 static int64_t trim_point(struct store *s)
 {
     struct outbox *o = &s->ob;
-    int64_t shared = -1, best = 0;
+    int64_t shared = 0, best = 0;
     size_t pos = 0;
     const char *key;
     void *val;
@@ -176,10 +178,10 @@ static int64_t trim_point(struct store *s)
         const struct ob_ack *a = val;
         if (a->shared && a->upto > shared)
             shared = a->upto;
-        if (a->upto > best)
+        if (!a->shared && a->upto > best)
             best = a->upto;
     }
-    if (shared >= 0)
+    if (o->shared_mode)
         return shared;
     struct trim_scan t = {s, 0, false};
     store_node_infos(s, min_member, &t);
@@ -214,6 +216,7 @@ void fsm_apply_cdr_ack(struct store *s, const struct cmd_cdr_ack *c,
     if (upto > a->upto)
         a->upto = upto;
     a->shared = c->shared;
+    o->shared_mode = c->shared;
     trim(s, trim_point(s));
     r->status = 200;
     r->id = a->upto;
@@ -398,6 +401,7 @@ void outbox_snapshot(const struct store *s, struct buf *b)
     buf_put_svar(b, head_seq(o));
     buf_put_svar(b, o->last_seq);
     buf_put_uvar(b, o->left_out);
+    buf_put_bool(b, o->shared_mode);
     /* acks in writer order, so equal states give equal snapshots */
     const struct ob_ack **v = xcalloc(o->acks.count + 1, sizeof *v);
     size_t n = 0, pos = 0;
@@ -445,6 +449,7 @@ int outbox_restore(struct rd *r, struct store *t)
     int64_t head = rd_svar(r);
     int64_t last = rd_svar(r);
     o->left_out = rd_uvar(r);
+    o->shared_mode = rd_bool(r);
     uint64_t nacks = rd_uvar_max(r, 1u << 16);
     if (r->err || head < 1 || last < head - 1)
         return -1;

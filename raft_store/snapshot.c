@@ -11,7 +11,8 @@
  *   locations:= next_loc_id svar | count uvar | location_rec*
  *   frontends:= next_fe_id svar | count uvar | frontend_rec*  (frontends.h)
  *   media    := MMS messages, SS7 events                 (media_store.c)
- *   outbox   := head_seq | last_seq | left_out | acks | items (outbox.c);
+ *   outbox   := head_seq | last_seq | left_out | shared_mode | acks |
+ *               items (outbox.c);
  *               version 4 snapshots have none (an empty outbox)
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them

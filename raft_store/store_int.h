@@ -106,6 +106,7 @@ struct outbox {
     int64_t last_seq;          /* highest seq assigned (0 = none yet) */
     uint64_t rows;             /* seqs held */
     uint64_t left_out;         /* trimmed before a lagging writer stored them */
+    bool shared_mode;          /* the latest ack came from a shared writer */
     struct hmap_str acks;      /* writer -> struct ob_ack */
 };
 

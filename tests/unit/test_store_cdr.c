@@ -233,11 +233,20 @@ static void test_shared_writer_trims(void **state)
     assert_int_equal(store_outbox_acked(s, "cluster"), 4);
     assert_int_equal(info(s).rows, 0);
     assert_int_equal(info(s).head_seq, 5);
-    /* new rows continue the numbering */
+    /* switched to SQLite files: the members' acks count from now on */
     by_id(s, T0 + 5, CMD_MSG_DELIVERED, create(s, T0, X, "gw"));
+    by_id(s, T0 + 5, CMD_MSG_DELIVERED, create(s, T0, X, "gw"));
+    ack(s, T0 + 6, "n1", 5, false);
+    assert_int_equal(info(s).head_seq, 6);
+    ack(s, T0 + 7, "cluster", 6, true);
+    assert_int_equal(info(s).head_seq, 7);
+    ack(s, T0 + 8, "n1", 6, false); /* nothing left to trim */
+    assert_int_equal(info(s).rows, 0);
+    /* new rows continue the numbering */
+    by_id(s, T0 + 9, CMD_MSG_DELIVERED, create(s, T0, X, "gw"));
     struct got g = outbox(s, 0, 10);
     assert_int_equal(g.n, 1);
-    assert_int_equal(g.rows[0].seq, 5);
+    assert_int_equal(g.rows[0].seq, 7);
     got_free(&g);
     store_free(s);
 }
