@@ -69,6 +69,11 @@ static void apply_node_info(struct store *s, struct cmd *c,
 {
     struct cmd_node_info *ni = &c->u.node_info;
     struct store_node_info *n = store_node_put(s, ni->name);
+    if (ni->api_url == NULL && n->api_url != NULL) {
+        /* a founding member listed by init: never hides its own news */
+        r->status = 200;
+        return;
+    }
     free(n->api_url);
     free(n->raft_address);
     n->api_url = ni->api_url;

@@ -191,6 +191,21 @@ static void on_leader(struct node *n)
         memset(&c.u.init.routes, 0, sizeof c.u.init.routes);
         memset(&c.u.init.rules, 0, sizeof c.u.init.rules);
         cmd_free(&c);
+        /* the founding members, before each announces its API address:
+         * whatever counts the members (the SQLite CDR outbox trims at the
+         * slowest one) knows all of them from the start */
+        for (size_t i = 0; i < n->cfg->n_cluster_nodes; i++) {
+            const struct config_peer *p = &n->cfg->cluster_nodes[i];
+            if (strcmp(p->name, n->name) == 0)
+                continue;
+            cmd_init(&c, CMD_NODE_INFO);
+            c.node = xstrdup(n->name);
+            c.u.node_info.name = xstrdup(p->name);
+            c.u.node_info.raft_address = peer_address(p);
+            c.u.node_info.raft_id = node_id_of(p->name);
+            propose_cmd(n, &c);
+            cmd_free(&c);
+        }
     }
     cmd_init(&c, CMD_NODE_INFO);
     c.node = xstrdup(n->name);

@@ -100,6 +100,9 @@ static void fail(struct cdr_writer *w, const struct cdr_error *e,
         log_warn("cdr writer: %s: %s (retrying with backoff; the outbox "
                  "keeps every row)", what, e->msg);
     set_error(w, e);
+    pthread_mutex_lock(&w->lock);
+    w->stats.flush_errors++;
+    pthread_mutex_unlock(&w->lock);
     cdr_sink_close(w->sink);
     w->sink = NULL;
     w->pos = -1;
@@ -160,9 +163,6 @@ static int64_t flush_once(struct cdr_writer *w, size_t max)
     cdr_rows_free(rows, n);
     cdr_events_free(ev, m);
     if (last < 0) {
-        pthread_mutex_lock(&w->lock);
-        w->stats.flush_errors++;
-        pthread_mutex_unlock(&w->lock);
         fail(w, &e, "write batch");
         return -1;
     }

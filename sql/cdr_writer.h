@@ -66,7 +66,7 @@ struct cdr_writer_stats {
     uint64_t rows_flushed;
     uint64_t events_flushed;
     uint64_t total_batches;
-    uint64_t flush_errors;
+    uint64_t flush_errors;         /* failed connects, migrations, batches */
     int64_t last_flush_at;         /* ms since the epoch, 0 = never */
     uint64_t last_flush_count;
     double last_flush_duration_ms;
