@@ -55,17 +55,23 @@ def stats(node):
     return bench.get_json(node.url + "/api/cdr/stats")["data"]
 
 
-def run(args, root, label, database, cdr_enabled=True):
+def run(args, root, label, database, cdr_enabled=True, server_down=None):
+    """One scenario; server_down: an SQL server stopped for the load and
+    started again after it (the outbox keeps the rows meanwhile)."""
     node = start(args.smscd, os.path.join(root, label.replace(" ", "_")),
                  "node1", database, cdr_enabled)
     try:
         script = os.path.join(root, "drop.lua")
         with open(script, "w") as f:
             f.write(bench.LUA % BODY)
+        if server_down:
+            server_down.halt()
         t0 = time.time()
         rps, p50, p99 = bench.wrk([node.url], "/api/messages", script,
                                   args.connections, args.seconds)
         loaded = time.time() - t0
+        if server_down:
+            server_down.start()
         s = stats(node)
         during = s["rows_flushed"]
         peak = s["current_queue_size"]
@@ -91,7 +97,8 @@ def main():
     ap.add_argument("--smscd", default="build/smscd")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--adapters", default="off,sqlite,postgres,mysql")
+    ap.add_argument("--adapters",
+                    default="off,sqlite,postgres,mysql,postgres-down")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -105,13 +112,16 @@ def main():
         elif adapter == "sqlite":
             table.append(run(args, root, "SQLite (embedded)", None))
         else:
-            srv = (sqlservers.Postgres() if adapter == "postgres"
-                   else sqlservers.MariaDB())
+            srv = (sqlservers.MariaDB() if adapter == "mysql"
+                   else sqlservers.Postgres())
+            label = {"postgres": "PostgreSQL", "mysql": "MariaDB",
+                     "postgres-down": "PostgreSQL down during load"}[adapter]
             try:
                 srv.fresh_db("cdr_bench")
-                table.append(run(args, root, {"postgres": "PostgreSQL",
-                                              "mysql": "MariaDB"}[adapter],
-                                 srv.database_config("cdr_bench")))
+                table.append(run(args, root, label,
+                                 srv.database_config("cdr_bench"),
+                                 server_down=srv if "down" in adapter
+                                 else None))
             finally:
                 srv.stop()
     shutil.rmtree(root, ignore_errors=True)
