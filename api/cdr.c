@@ -6,6 +6,8 @@
  *                                 range and status; JSON or ?format=csv
  *   POST /api/_internal/cdr_ack   a follower's writer acknowledges (SQLite)
  *
+ * and the events of messages that left the store (GET /api/events/{id}),
+ * read from message_events up to event_ttl_days back.
  * The writer reads the outbox under the store's read lock (a copy of at
  * most a few batches) and proposes its acks through the async backlog, so
  * on a follower they travel to the leader like any node-made write.  SQL
@@ -277,6 +279,7 @@ struct cdr_req_job {
     struct api_req *r;
     bool csv;
     bool hide_body;
+    int64_t events_since;       /* ms: older events are past event_ttl_days */
 };
 
 static void job_done(struct cdr_query_job *j)
@@ -510,6 +513,8 @@ static void events_done(struct api_req *r)
     json_t *a = json_array();
     for (size_t i = 0; i < j->n_events; i++) {
         const struct cdr_event *e = &j->events[i];
+        if (e->event_epoch < rj->events_since)
+            continue;
         char at[TIMEFMT_LEN];
         time_format(e->event_epoch, at);
         json_array_append_new(
@@ -526,7 +531,9 @@ void api_cdr_events(struct api_req *r, int64_t message_id)
     char cluster[256] = "";
     store_rdlock(r->t->api->store);
     const char *id = store_cluster_id(r->t->api->store);
-    bool enabled = store_get_settings(r->t->api->store)->cdr_enabled;
+    const struct store_settings *st = store_get_settings(r->t->api->store);
+    bool enabled = st->cdr_enabled;
+    int64_t since = time_now_ms() - st->event_ttl_days * 86400000LL;
     if (id)
         snprintf(cluster, sizeof cluster, "%s", id);
     store_rdunlock(r->t->api->store);
@@ -537,6 +544,7 @@ void api_cdr_events(struct api_req *r, int64_t message_id)
     struct cdr_req_job *rj = job_start(r, CDR_JOB_EVENTS, events_done);
     snprintf(rj->job.cluster_id, sizeof rj->job.cluster_id, "%s", cluster);
     rj->job.message_id = message_id;
+    rj->events_since = since;
     cdr_writer_query(r->t->api->cdr, &rj->job);
 }
 

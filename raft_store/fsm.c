@@ -70,7 +70,7 @@ static void apply_node_info(struct store *s, struct cmd *c,
     struct cmd_node_info *ni = &c->u.node_info;
     struct store_node_info *n = store_node_put(s, ni->name);
     if (ni->api_url == NULL && n->api_url != NULL) {
-        /* a founding member listed by init: never hides its own news */
+        /* init's placeholder never replaces a member's own announcement */
         r->status = 200;
         return;
     }
