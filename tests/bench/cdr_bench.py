@@ -98,7 +98,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--adapters",
-                    default="off,sqlite,postgres,mysql,postgres-down")
+                    default="off,sqlite,postgres,mysql,postgres-down,"
+                            "mysql-down")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -112,10 +113,11 @@ def main():
         elif adapter == "sqlite":
             table.append(run(args, root, "SQLite (embedded)", None))
         else:
-            srv = (sqlservers.MariaDB() if adapter == "mysql"
+            srv = (sqlservers.MariaDB() if adapter.startswith("mysql")
                    else sqlservers.Postgres())
             label = {"postgres": "PostgreSQL", "mysql": "MariaDB",
-                     "postgres-down": "PostgreSQL down during load"}[adapter]
+                     "postgres-down": "PostgreSQL down during load",
+                     "mysql-down": "MariaDB down during load"}[adapter]
             try:
                 srv.fresh_db("cdr_bench")
                 table.append(run(args, root, label,
