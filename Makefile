@@ -106,7 +106,7 @@ DEB_PKGS := gcc make pkg-config autoconf automake libtool patch ca-certificates 
             openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
             libjansson-dev libcmocka-dev libpcre2-dev python3 python3-pytest \
             python3-requests strace libsqlite3-dev libpq-dev libmariadb-dev \
-            postgresql mariadb-server
+            postgresql mariadb-server prometheus
 
 deps: $(RAFT_LIB)
 

@@ -105,6 +105,7 @@ struct api_req {
     bool forwarded;             /* came from another node, signed */
     char forwarder[64];
     int64_t started_ms;
+    double started_at;          /* monotonic ms, fine-grained (metrics) */
     int64_t deadline_ms;        /* monotonic */
 
     /* asynchronous state */
@@ -230,8 +231,6 @@ void pipeline_sets(struct api_thread *t, struct route_set **routes,
 int pipeline_create(struct api_thread *t, struct cmd_create *cr, char *err,
                     size_t errlen);
 void pipeline_free(struct api_thread *t);
-/* Routing counters (sms_c_routing_*) in Prometheus text. */
-void pipeline_metrics(struct evbuffer *b);
 
 /* ---- routes.c, locations.c, events.c ---- */
 void h_routes_list(struct api_req *r);
@@ -316,6 +315,11 @@ bool api_cdr_backlog_full(struct api_req *r);
 /* sms_c_cdr_* in Prometheus text. */
 void api_cdr_metrics(struct evbuffer *b, struct api *a);
 void api_cdr_job_free(void *job);
+
+/* ---- observe.c: per-request metrics ---- */
+double api_mono_ms(void);
+/* Counts a reply about to go out (any thread's request, its own thread). */
+void api_observe_reply(struct api_req *r, int status);
 
 /* ---- metrics_http.c ---- */
 void api_metrics_init(void);

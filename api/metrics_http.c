@@ -15,7 +15,10 @@
 
 #include <event2/buffer.h>
 
+#include "api/metric_defs.h"
+#include "common/metrics.h"
 #include "common/timefmt.h"
+#include "common/xalloc.h"
 #include "server/config.h"
 
 static int64_t process_start_ms;
@@ -53,6 +56,40 @@ static void raft_metrics(struct evbuffer *b, struct api *a)
           "counter", (double)st.commands_applied);
 }
 
+/* One series per frontend name and status: 1 for the status of its latest
+ * registration, 0 for the other (at most FE_METRIC_MAX names). */
+#define FE_METRIC_MAX 10000
+
+static void frontend_metrics(struct evbuffer *b, struct api *a)
+{
+    const struct frontend_rec **v = xcalloc(FE_METRIC_MAX, sizeof *v);
+    struct buf out;
+    buf_init(&out);
+    store_rdlock(a->store);
+    size_t n = store_frontends(a->store, false, 0, FE_METRIC_MAX, v);
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            bool connected = v[i]->status == FE_ACTIVE;
+            static const char head[] =
+                "sms_c_frontend_status_count{frontend_name=\"";
+            buf_put(&out, head, sizeof head - 1);
+            metrics_escape(&out, v[i]->frontend_name);
+            const char *st = k == 0 ? "connected" : "disconnected";
+            char tail[64];
+            int len = snprintf(tail, sizeof tail, "\",status=\"%s\"} %d\n", st,
+                               (k == 0) == connected);
+            buf_put(&out, tail, (size_t)len);
+        }
+    }
+    store_rdunlock(a->store);
+    free(v);
+    evbuffer_add_printf(b, "# HELP sms_c_frontend_status_count Frontends by "
+                           "the status of their latest registration\n"
+                           "# TYPE sms_c_frontend_status_count gauge\n");
+    evbuffer_add(b, out.data, out.len);
+    buf_free(&out);
+}
+
 static void queue_metrics(struct evbuffer *b, struct api *a)
 {
     struct store_counts c;
@@ -63,17 +100,33 @@ static void queue_metrics(struct evbuffer *b, struct api *a)
     int64_t oldest = store_oldest_pending(a->store);
     int64_t clock = store_clock(a->store);
     store_rdunlock(a->store);
-    gauge(b, "sms_c_queue_size_size", "Messages in the store", "gauge",
-          (double)c.total);
-    gauge(b, "sms_c_queue_size_pending", "Pending messages", "gauge",
-          (double)c.by_status[MSG_PENDING]);
-    gauge(b, "sms_c_queue_size_failed", "Failed messages", "gauge",
-          (double)c.by_status[MSG_FAILED]);
-    gauge(b, "sms_c_queue_size_delivered", "Delivered messages", "gauge",
-          (double)c.by_status[MSG_DELIVERED]);
-    gauge(b, "sms_c_queue_oldest_message_age_seconds",
-          "Age of the oldest pending message", "gauge",
-          oldest == TIME_NULL ? 0.0 : (double)(clock - oldest) / 1000.0);
+    static const char *const qnames[] = {
+        "sms_c_queue_size_size", "sms_c_queue_size_pending",
+        "sms_c_queue_size_failed", "sms_c_queue_size_delivered"};
+    static const char *const qhelp[] = {
+        "Messages in the store", "Pending messages", "Failed messages",
+        "Delivered messages"};
+    uint64_t qval[] = {c.total, c.by_status[MSG_PENDING],
+                       c.by_status[MSG_FAILED], c.by_status[MSG_DELIVERED]};
+    for (int i = 0; i < 4; i++) {
+        evbuffer_add_printf(b, "# HELP %s %s (replicated: the same on every "
+                               "node)\n# TYPE %s gauge\n"
+                               "%s{queue_type=\"message_queue\"} %llu\n",
+                            qnames[i], qhelp[i], qnames[i], qnames[i],
+                            (unsigned long long)qval[i]);
+        if (i == 0)
+            evbuffer_add_printf(b, "%s{queue_type=\"dead_letter\"} %llu\n",
+                                qnames[i],
+                                (unsigned long long)c.by_status[MSG_EXPIRED]);
+    }
+    evbuffer_add_printf(b, "# HELP sms_c_queue_oldest_message_age_seconds Age "
+                           "of the oldest pending message\n"
+                           "# TYPE sms_c_queue_oldest_message_age_seconds "
+                           "gauge\n"
+                           "sms_c_queue_oldest_message_age_seconds"
+                           "{queue_type=\"message_queue\"} %.3f\n",
+                        oldest == TIME_NULL ? 0.0
+                                            : (double)(clock - oldest) / 1000.0);
     evbuffer_add_printf(b, "# HELP sms_c_store_table_size_record_count "
                            "Records per replicated table\n"
                            "# TYPE sms_c_store_table_size_record_count gauge\n"
@@ -95,18 +148,7 @@ static void queue_metrics(struct evbuffer *b, struct api *a)
                         (unsigned long long)c.rules,
                         (unsigned long long)c.locations,
                         (unsigned long long)fe.total_registrations);
-    gauge(b, "sms_c_location_registered_count",
-          "Subscriber location registrations", "gauge", (double)c.locations);
-    evbuffer_add_printf(b, "# HELP sms_c_frontend_status_count Frontends "
-                           "by the status of their latest registration\n"
-                           "# TYPE sms_c_frontend_status_count gauge\n"
-                           "sms_c_frontend_status_count"
-                           "{status=\"connected\"} %llu\n"
-                           "sms_c_frontend_status_count"
-                           "{status=\"disconnected\"} %llu\n",
-                        (unsigned long long)fe.active_count,
-                        (unsigned long long)fe.expired_count);
-    pipeline_metrics(b);
+    frontend_metrics(b, a);
 }
 
 static long count_fds(void)
@@ -150,6 +192,23 @@ void api_metrics_init(void)
     process_start_ms = time_now_ms();
 }
 
+/* The counters and histograms updated on hot paths (common/metrics.h). */
+static void registry_metrics(struct evbuffer *b)
+{
+    const struct metric_family *fams[64];
+    size_t n = 0;
+    for (size_t i = 0; i < api_metric_family_count; i++)
+        fams[n++] = api_metric_families[i];
+    fams[n++] = &M_DELIVERY_DEAD_LETTER;
+    fams[n++] = &M_RAFT_APPLY_DURATION;
+    fams[n++] = &M_RAFT_COMMANDS_PER_ENTRY;
+    struct buf out;
+    buf_init(&out);
+    metrics_render(&out, fams, n);
+    evbuffer_add(b, out.data, out.len);
+    buf_free(&out);
+}
+
 void api_metrics_handler(struct evhttp_request *req, void *arg)
 {
     struct api *a = arg;
@@ -162,6 +221,7 @@ void api_metrics_handler(struct evhttp_request *req, void *arg)
     raft_metrics(b, a);
     queue_metrics(b, a);
     api_cdr_metrics(b, a);
+    registry_metrics(b);
     process_metrics(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");

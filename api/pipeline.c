@@ -13,13 +13,12 @@
  */
 #include "api/api_int.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <event2/buffer.h>
-
+#include "api/metric_defs.h"
 #include "common/xalloc.h"
 #include "server/route.h"
 #include "server/smstext.h"
@@ -27,11 +26,8 @@
 
 #define AUTO_REPLY_SMSC "auto_reply"
 
-/* Routing decisions made on this node (it leads, or accepted an async
- * submission), by action, and routing failures by reason. */
-static atomic_ulong action_count[ACT_CLIENT_DEST + 1];
-static atomic_ulong failed_no_route;
-static atomic_ulong failed_validation;
+/* Routing decisions are counted where the pipeline ran (the leader, or the
+ * node that accepted an async submission): once per message. */
 static const char *const action_names[ACT_CLIENT_DEST + 1] = {
     [ACT_UNROUTED] = "unrouted", [ACT_FORWARD] = "forward",
     [ACT_DROP] = "drop", [ACT_AUTO_REPLY] = "auto_reply",
@@ -229,9 +225,38 @@ static struct msg_data *make_reply(const struct xlat_set *rules,
     return r;
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The routing metrics of one decision. */
+static void count_decision(const struct cmd_create *cr,
+                           const struct route_rec *rt, double ms)
+{
+    const char *dest = cr->m.dest_smsc ? cr->m.dest_smsc : "";
+    metric_add(&M_ROUTING_ACTION, 1, action_names[cr->action]);
+    metric_observe(&M_ROUTING_DURATION, ms, dest);
+    if (rt != NULL) {
+        char id[24], prio[16];
+        snprintf(id, sizeof id, "%lld", (long long)rt->id);
+        snprintf(prio, sizeof prio, "%d", rt->priority);
+        metric_add(&M_ROUTE_MATCHED, 1, id, rt->dest_smsc ? rt->dest_smsc : "",
+                   prio);
+    }
+    if (cr->action == ACT_UNROUTED)
+        metric_add(&M_ROUTING_FAILED, 1, "no_route_found");
+    if (cr->m.dest_smsc && (cr->action == ACT_FORWARD ||
+                            cr->action == ACT_CLIENT_DEST))
+        metric_add(&M_DELIVERY_QUEUED, 1, cr->m.dest_smsc);
+}
+
 int pipeline_create(struct api_thread *t, struct cmd_create *cr, char *err,
                     size_t errlen)
 {
+    double t0 = mono_ms();
     struct route_set *routes;
     struct xlat_set *rules;
     pipeline_sets(t, &routes, &rules);
@@ -240,17 +265,15 @@ int pipeline_create(struct api_thread *t, struct cmd_create *cr, char *err,
     if (st == 0)
         st = msg_check_numbers(d, err, errlen);
     if (st != 0) {
-        atomic_fetch_add_explicit(&failed_validation, 1, memory_order_relaxed);
+        metric_add(&M_ROUTING_FAILED, 1, "validation_failed");
         return st;
     }
     const struct route_rec *rt = NULL;
     cr->action = d->dest_smsc != NULL
                      ? ACT_CLIENT_DEST
                      : (uint8_t)select_route(routes, d, &rt);
-    atomic_fetch_add_explicit(&action_count[cr->action], 1,
-                              memory_order_relaxed);
+    count_decision(cr, rt, mono_ms() - t0);
     if (cr->action == ACT_UNROUTED) {
-        atomic_fetch_add_explicit(&failed_no_route, 1, memory_order_relaxed);
         store_rdlock(t->api->store);
         bool reject = store_get_settings(t->api->store)->reject_unrouted;
         store_rdunlock(t->api->store);
@@ -263,26 +286,4 @@ int pipeline_create(struct api_thread *t, struct cmd_create *cr, char *err,
                                &cr->reply_action);
     }
     return 0;
-}
-
-void pipeline_metrics(struct evbuffer *b)
-{
-    evbuffer_add_printf(b, "# HELP sms_c_routing_action_count Routing "
-                           "decisions by action\n"
-                           "# TYPE sms_c_routing_action_count counter\n");
-    for (int i = 0; i <= ACT_CLIENT_DEST; i++)
-        evbuffer_add_printf(b, "sms_c_routing_action_count{action=\"%s\"} "
-                               "%lu\n",
-                            action_names[i],
-                            atomic_load_explicit(&action_count[i],
-                                                 memory_order_relaxed));
-    evbuffer_add_printf(
-        b,
-        "# HELP sms_c_routing_failed_count Messages no route matched, or "
-        "whose numbers failed validation after translation\n"
-        "# TYPE sms_c_routing_failed_count counter\n"
-        "sms_c_routing_failed_count{reason=\"no_route_found\"} %lu\n"
-        "sms_c_routing_failed_count{reason=\"validation_failed\"} %lu\n",
-        atomic_load_explicit(&failed_no_route, memory_order_relaxed),
-        atomic_load_explicit(&failed_validation, memory_order_relaxed));
 }

@@ -51,6 +51,7 @@ static void send_reply(struct api_req *r, int status, struct evbuffer *body)
         return;
     }
     r->answered = true;
+    api_observe_reply(r, status);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(h, "X-Request-Id", r->rid);
     if (log_enabled(LOG_DEBUG))

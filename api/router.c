@@ -294,6 +294,7 @@ static struct api_req *new_req(struct api_thread *t, struct evhttp_request *req)
     r->req = req;
     r->t = t;
     r->started_ms = time_mono_ms();
+    r->started_at = api_mono_ms();
     r->deadline_ms = r->started_ms + t->api->cfg->raft.apply_timeout_ms;
     atomic_fetch_add(&t->api->inflight_requests, 1);
     client_address(req, r->client_ip, sizeof r->client_ip);

@@ -28,6 +28,11 @@
 struct config;
 struct node;
 
+/* The raft thread's histograms: sms_c_raft_apply_duration,
+ * sms_c_raft_commands_per_entry. */
+extern const struct metric_family M_RAFT_APPLY_DURATION;
+extern const struct metric_family M_RAFT_COMMANDS_PER_ENTRY;
+
 enum node_outcome {
     NODE_DONE = 0,       /* applied; result and index are set */
     NODE_NOT_LEADER = 1, /* this node is not the leader: nothing proposed */

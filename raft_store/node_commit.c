@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -202,10 +203,29 @@ static void publish_commit_index(struct node *n)
         n->publish_running = true;
 }
 
+const struct metric_family M_RAFT_APPLY_DURATION = {
+    "sms_c_raft_apply_duration",
+    "From packing a group-commit entry to its apply on the leader, ms",
+    METRIC_HISTOGRAM, 0, {NULL}, 11,
+    {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000}};
+const struct metric_family M_RAFT_COMMANDS_PER_ENTRY = {
+    "sms_c_raft_commands_per_entry", "Commands packed into one raft entry",
+    METRIC_HISTOGRAM, 0, {NULL}, 11,
+    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
     struct inflight *f = req->data;
     struct node *n = f->node;
+    if (status == 0)
+        metric_observe(&M_RAFT_APPLY_DURATION, mono_ms() - f->packed_at);
     (void)result; /* results arrive through f->results, see node_fsm.c */
     hmap_u64_del(&n->inflight, f->seq);
     bool ok = status == 0 && f->results != NULL && f->n_results == f->n;
@@ -265,6 +285,8 @@ static struct inflight *pack(struct node *n, struct buf *b)
         free(s);
     }
     cmd_batch_end(b, f->n, time_now_ms(), n->incarnation, f->seq);
+    f->packed_at = mono_ms();
+    metric_observe(&M_RAFT_COMMANDS_PER_ENTRY, (double)f->n);
     return f;
 }
 

@@ -23,6 +23,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     struct node *n = fsm->data;
     uint64_t index = raft_last_applied(&n->raft) + 1;
     uint32_t count = 0;
+    store_set_local_counting(n->store, raft_state(&n->raft) == RAFT_LEADER);
     struct store_result *res =
         store_apply_entry(n->store, index, buf->base, buf->len, &count);
     *result = NULL;

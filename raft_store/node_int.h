@@ -42,6 +42,7 @@ struct inflight {
     struct node_call **calls;    /* n, NULL where nobody waits */
     struct store_result *results; /* set by the FSM apply, n of them */
     uint32_t n_results;
+    double packed_at;             /* monotonic ms */
 };
 
 struct node {

@@ -31,6 +31,7 @@
 #include "raft_store/msg.h"
 #include "raft_store/settings.h"
 #include "raft_store/tables.h"
+#include "common/metrics.h"
 #include "sql/cdr_row.h"
 
 #define STORE_TICK_BUDGET 10000
@@ -118,6 +119,11 @@ struct store_result *store_apply_entry(struct store *s, uint64_t index,
                                        const uint8_t *p, size_t len,
                                        uint32_t *n);
 void store_results_free(struct store_result *r, uint32_t n);
+/* Whether tick-driven transitions applied from now on are counted in this
+ * node's metrics (sms_c_delivery_dead_letter_count): the node sets it to
+ * "I lead" before each entry, so a transition counts once cluster-wide.
+ * Never part of the replicated state. */
+void store_set_local_counting(struct store *s, bool on);
 /* Serialises the whole state into out (raft thread, no lock needed). */
 void store_snapshot(const struct store *s, struct buf *out);
 /* Replaces the whole state with a snapshot.  Returns 0, or -1 with a
@@ -190,6 +196,10 @@ struct store_event {
 int store_events(const struct store *s, int64_t id,
                  void (*fn)(const struct store_event *e, void *arg),
                  void *arg);
+
+/* Metric families counted by the state machine (when local counting is
+ * on): sms_c_delivery_dead_letter_count{reason}. */
+extern const struct metric_family M_DELIVERY_DEAD_LETTER;
 
 /* The CDR outbox (SPEC §10): rows and events waiting for the SQL writers,
  * numbered by consecutive seqs. */

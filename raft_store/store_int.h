@@ -121,6 +121,7 @@ struct store {
      * read lock-free by the create path. */
     _Atomic uint64_t outbox_rows;
     atomic_bool outbox_full;
+    bool count_local;          /* raft thread: count tick transitions here */
 
     /* guarded by lock: everything below */
     char *cluster_id;      /* NULL until init */

@@ -85,8 +85,21 @@ void store_schedule(struct store *s, struct msg *m, enum dl_kind kind,
     dl_push(h, (struct dl_item){when, m->id, (uint32_t)kind});
 }
 
+const struct metric_family M_DELIVERY_DEAD_LETTER = {
+    "sms_c_delivery_dead_letter_count",
+    "Messages moved to dead letter (counted by the leader)", METRIC_COUNTER,
+    1, {"reason"}, 0, {0}};
+
+void store_set_local_counting(struct store *s, bool on)
+{
+    s->count_local = on;
+}
+
 static void expire(struct store *s, struct msg *m, int kind)
 {
+    if (s->count_local)
+        metric_add(&M_DELIVERY_DEAD_LETTER, 1,
+                   kind == DL_EXPIRES ? "expired" : "dead_letter_time");
     store_set_status(s, m, MSG_EXPIRED);
     m->d.deadletter = true;
     if (kind == DL_EXPIRES)

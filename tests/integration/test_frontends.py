@@ -41,14 +41,15 @@ def stats(node):
 
 
 def status_metric(node):
-    """{"connected": n, "disconnected": n} from node's /metrics."""
+    """{"connected": n, "disconnected": n} from node's /metrics: the sum of
+    sms_c_frontend_status_count{frontend_name, status} over the names."""
     text = node.metrics().text
-    out = {}
-    for st in ("connected", "disconnected"):
-        m = re.search(r'^sms_c_frontend_status_count\{status="%s"\} (\d+)$' % st,
-                      text, re.M)
-        assert m, f"no sms_c_frontend_status_count{{status={st!r}}}:\n{text}"
-        out[st] = int(m.group(1))
+    assert "# TYPE sms_c_frontend_status_count gauge" in text, text
+    out = {"connected": 0, "disconnected": 0}
+    for name, st, v in re.findall(
+            r'^sms_c_frontend_status_count\{frontend_name="([^"]*)",'
+            r'status="(connected|disconnected)"\} (\d+)$', text, re.M):
+        out[st] += int(v)
     return out
 
 
