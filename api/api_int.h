@@ -283,6 +283,7 @@ void h_internal_node_info(struct api_req *r);
 void h_status(struct api_req *r);
 void h_internal_read_index(struct api_req *r);
 void h_openapi(struct api_req *r);
+void h_logs(struct api_req *r);
 
 /* ---- async.c ---- */
 /* Takes the encoded command and the original body (a follower forwards

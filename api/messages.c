@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
 #include "common/xalloc.h"
 
 #define LIST_DEFAULT 100
@@ -49,6 +50,18 @@ void api_reply_record(struct api_req *r)
     json_t *j = render_one(r, res->id);
     if (j == NULL)
         j = json_pack("{s:I}", "id", (json_int_t)res->id);
+    if (log_enabled(LOG_DEBUG))
+        log_debug("message %s message_id=%lld route_id=%lld dest_smsc=%s "
+                  "status=%s request_id=%s",
+                  r->route ? r->route->pattern : "-", (long long)res->id,
+                  (long long)json_integer_value(json_object_get(j, "route_id")),
+                  json_string_value(json_object_get(j, "dest_smsc"))
+                      ? json_string_value(json_object_get(j, "dest_smsc"))
+                      : "-",
+                  json_string_value(json_object_get(j, "status"))
+                      ? json_string_value(json_object_get(j, "status"))
+                      : "-",
+                  r->rid);
     api_reply_data(r, res->status ? res->status : 200, j);
 }
 

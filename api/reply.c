@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,34 @@ void api_req_release(struct api_req *r)
         free_req(r);
 }
 
+/* A 5xx answer is an event worth a line (at most LOG_5XX_PER_SECOND a
+ * second, so an overload does not flood the log). */
+#define LOG_5XX_PER_SECOND 10
+
+static void log_server_error(struct api_req *r, int status,
+                             struct evbuffer *body)
+{
+    static _Atomic int64_t second;
+    static atomic_int lines;
+    int64_t now = time_mono_ms() / 1000;
+    int64_t was = atomic_load(&second);
+    if (was != now && atomic_compare_exchange_strong(&second, &was, now))
+        atomic_store(&lines, 0);
+    if (atomic_fetch_add(&lines, 1) >= LOG_5XX_PER_SECOND)
+        return;
+    char detail[160] = "";
+    if (body) {
+        size_t n = evbuffer_get_length(body);
+        if (n >= sizeof detail)
+            n = sizeof detail - 1;
+        evbuffer_copyout(body, detail, n);
+        detail[n] = '\0';
+    }
+    log_warn("http %s %s -> %d request_id=%s %s",
+             r->route ? r->route->pattern : "-",
+             evhttp_request_get_uri(r->req), status, r->rid, detail);
+}
+
 static void send_reply(struct api_req *r, int status, struct evbuffer *body)
 {
     if (r->answered) {
@@ -52,6 +81,8 @@ static void send_reply(struct api_req *r, int status, struct evbuffer *body)
     }
     r->answered = true;
     api_observe_reply(r, status);
+    if (status >= 500)
+        log_server_error(r, status, body);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(h, "X-Request-Id", r->rid);
     if (log_enabled(LOG_DEBUG))

@@ -33,6 +33,8 @@
 const struct route api_routes[] = {
     {GET, "/api/status", h_status, 0, RATE_NONE, "Node and cluster status"},
     {GET, "/api/openapi.json", h_openapi, 0, RATE_NONE, "OpenAPI document"},
+    {GET, "/api/logs", h_logs, 0, RATE_READ,
+     "Recent log lines of this node (?limit= up to 4096, level=)"},
     {POST, "/api/messages", h_messages_create, W, RATE_SUBMIT,
      "Submit a message"},
     {GET, "/api/messages", h_messages_list, 0, RATE_READ,

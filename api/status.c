@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cluster/forward.h"
+#include "common/log.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "server/config.h"
@@ -133,4 +134,42 @@ void h_openapi(struct api_req *r)
                    json_pack("{s:s,s:{s:s,s:s},s:o}", "openapi", "3.0.3",
                              "info", "title", "smsc REST API", "version", "1",
                              "paths", paths));
+}
+
+/* ---- GET /api/logs ---- */
+
+struct log_lines {
+    json_t *a;
+    enum log_level min;
+};
+
+static void keep_line(const char *line, void *arg)
+{
+    struct log_lines *l = arg;
+    /* "<time> <level> <node> ...": the level is the second word */
+    const char *sp = strchr(line, ' ');
+    if (sp && l->min > LOG_DEBUG) {
+        char level[16] = "";
+        sscanf(sp + 1, "%15s", level);
+        enum log_level lv;
+        if (log_parse_level(level, &lv) == 0 && lv < l->min)
+            return;
+    }
+    json_array_append_new(l->a, json_string(line));
+}
+
+void h_logs(struct api_req *r)
+{
+    long limit;
+    if (api_query_int(r, "limit", 1, LOG_RING_LINES, 500, &limit))
+        return;
+    struct log_lines l = {json_array(), LOG_DEBUG};
+    const char *level = api_query(r, "level");
+    if (level && log_parse_level(level, &l.min) != 0) {
+        json_decref(l.a);
+        api_reply_error(r, 422, "level must be debug, info, warning or error");
+        return;
+    }
+    log_recent((size_t)limit, keep_line, &l);
+    api_reply_data(r, 200, l.a);
 }
