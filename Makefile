@@ -226,8 +226,13 @@ bench-cdr: deps all
 	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
 	/usr/bin/python3 tests/bench/cdr_bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
 
+# Sync creates with and without a 1-second /metrics scraper.
+bench-scrape: deps all
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
+	/usr/bin/python3 tests/bench/scrape_bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps fuzz-smoke bench bench-micro bench-cdr clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-micro bench-cdr bench-scrape clean

@@ -319,6 +319,8 @@ void api_cdr_job_free(void *job);
 
 /* ---- observe.c: per-request metrics ---- */
 double api_mono_ms(void);
+/* Creates the zero series of the counters alerts watch (at start-up). */
+void api_observe_init(void);
 /* Counts a reply about to go out (any thread's request, its own thread). */
 void api_observe_reply(struct api_req *r, int status);
 

@@ -69,8 +69,8 @@ const struct metric_family M_HTTP_DURATION = {
     {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000}};
 const struct metric_family M_HTTP_EXCEPTION = {
     "sms_c_http_exception_count",
-    "HTTP requests answered 5xx by this node", METRIC_COUNTER, 1, {"route"},
-    0, {0}};
+    "HTTP requests answered 5xx by this node", METRIC_COUNTER, 0, {NULL}, 0,
+    {0}};
 
 const struct metric_family *const api_metric_families[] = {
     &M_MSG_RECEIVED, &M_MSG_VALIDATED, &M_MSG_PROCESSING, &M_ROUTE_MATCHED,

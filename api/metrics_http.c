@@ -190,6 +190,7 @@ static void process_metrics(struct evbuffer *b)
 void api_metrics_init(void)
 {
     process_start_ms = time_now_ms();
+    api_observe_init();
 }
 
 /* The counters and histograms updated on hot paths (common/metrics.h). */

@@ -39,9 +39,11 @@ static void observe_create(struct api_req *r, int status, double ms)
     bool refused = status == 400 || status == 413 || status == 422;
     metric_add(&M_MSG_VALIDATED, 1, refused ? "false" : "true");
     metric_observe(&M_MSG_PROCESSING, ms, status < 400 ? "true" : "false");
-    if (status == 201 || status == 202)
+    if (status == 201 || status == 202) {
+        const char *type = body_str(r, "source_type");
         metric_add(&M_MSG_RECEIVED, 1, body_str(r, "source_smsc"),
-                   body_str(r, "source_type"), "sms");
+                   type[0] ? type : "api", "sms");
+    }
 }
 
 /* A delivery outcome: the message as this node's replica has it now. */
@@ -80,6 +82,17 @@ static void observe_delivery(struct api_req *r, bool delivered)
     }
 }
 
+void api_observe_init(void)
+{
+    /* series an alert watches with increase(): present from the start, so
+     * the first event is a visible step from 0 */
+    metric_add(&M_ROUTING_FAILED, 0, "no_route_found");
+    metric_add(&M_ROUTING_FAILED, 0, "validation_failed");
+    metric_add(&M_DELIVERY_DEAD_LETTER, 0, "expired");
+    metric_add(&M_DELIVERY_DEAD_LETTER, 0, "dead_letter_time");
+    metric_add(&M_HTTP_EXCEPTION, 0);
+}
+
 void api_observe_reply(struct api_req *r, int status)
 {
     const char *route = r->route ? r->route->pattern : "unmatched";
@@ -98,7 +111,7 @@ void api_observe_reply(struct api_req *r, int status)
     metric_add(&M_HTTP_COUNT, 1, route, method, st);
     metric_observe(&M_HTTP_DURATION, ms, route);
     if (status >= 500)
-        metric_add(&M_HTTP_EXCEPTION, 1, route);
+        metric_add(&M_HTTP_EXCEPTION, 1);
     if (r->forwarded || r->route == NULL)
         return;
     api_handler h = r->route->handler;

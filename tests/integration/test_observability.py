@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -99,7 +98,9 @@ def alert_rules(path):
                 rest = " ".join(b for b in block if b)
                 i -= 1
             assert name, f"{path}: expr without an alert name: {rest}"
-            out.append((name, rest.strip("\"'") if rest[:1] in "\"'" else rest))
+            if rest[:1] in ("'", '"'):
+                rest = rest[1:-1]
+            out.append((name, rest))
             name = None
         i += 1
     return out
