@@ -277,6 +277,14 @@ void api_propose(struct api_req *r);
 
 /* ---- cluster.c ---- */
 void h_cluster_nodes_add(struct api_req *r);
+/* ---- admin.c ---- */
+void h_cluster_get(struct api_req *r);
+void h_cluster_nodes_remove(struct api_req *r);
+void h_cluster_nodes_promote(struct api_req *r);
+void h_cluster_nodes_demote(struct api_req *r);
+void h_cluster_transfer(struct api_req *r);
+void h_settings_get(struct api_req *r);
+void h_settings_patch(struct api_req *r);
 void h_internal_node_info(struct api_req *r);
 
 /* ---- status.c ---- */

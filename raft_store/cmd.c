@@ -54,6 +54,7 @@ void cmd_free(struct cmd *c)
         cmd_import_free(&c->u.init.routes, true);
         cmd_import_free(&c->u.init.rules, false);
         break;
+    case CMD_NODE_FORGET:
     case CMD_NODE_INFO:
         free(c->u.node_info.name);
         free(c->u.node_info.api_url);
@@ -256,6 +257,9 @@ static void body_encode(struct buf *b, const struct cmd *c)
         import_encode(b, &c->u.init.routes, TBL_ROUTE);
         import_encode(b, &c->u.init.rules, TBL_RULE);
         break;
+    case CMD_NODE_FORGET:
+        buf_put_str(b, c->u.node_info.name);
+        break;
     case CMD_NODE_INFO:
         buf_put_str(b, c->u.node_info.name);
         buf_put_str(b, c->u.node_info.api_url);
@@ -341,6 +345,11 @@ static void body_decode(struct rd *r, struct cmd *c)
         import_decode(r, &c->u.init.routes, TBL_ROUTE);
         import_decode(r, &c->u.init.rules, TBL_RULE);
         if (c->u.init.cluster_id == NULL)
+            r->err = -1;
+        break;
+    case CMD_NODE_FORGET:
+        c->u.node_info.name = rd_str(r, CMD_MAX_NAME);
+        if (c->u.node_info.name == NULL)
             r->err = -1;
         break;
     case CMD_NODE_INFO:
@@ -544,6 +553,7 @@ const char *cmd_type_name(int type)
     switch (type) {
     case CMD_INIT: return "init";
     case CMD_NODE_INFO: return "node_info";
+    case CMD_NODE_FORGET: return "node_forget";
     case CMD_TICK: return "tick";
     case CMD_SETTINGS: return "settings";
     case CMD_MSG_CREATE: return "msg_create";

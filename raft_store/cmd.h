@@ -46,6 +46,7 @@ enum cmd_type {
     CMD_NODE_INFO = 2,     /* a member's name and API address */
     CMD_TICK = 3,          /* leader clock: runs timed transitions */
     CMD_SETTINGS = 4,      /* replace the cluster settings */
+    CMD_NODE_FORGET = 5,   /* a removed member's node_info (name only) */
     CMD_MSG_CREATE = 16,
     CMD_MSG_PATCH = 17,
     CMD_MSG_RETRY = 18,    /* PUT / increment_delivery_attempt */

@@ -439,6 +439,10 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     switch (c->type) {
     case CMD_INIT: apply_init(s, c, r); break;
     case CMD_NODE_INFO: apply_node_info(s, c, r); break;
+    case CMD_NODE_FORGET:
+        store_node_forget(s, c->u.node_info.name);
+        r->status = 200;
+        break;
     case CMD_TICK:
         s->tick = s->clock;
         store_run_timers(s);

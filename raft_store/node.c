@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/hmap.h"
@@ -246,6 +247,17 @@ static void publish_status(struct node *n)
     st->leader_id = lid;
     snprintf(st->leader_address, sizeof st->leader_address, "%s",
              laddr ? laddr : "");
+    const struct raft_configuration *conf = &n->raft.configuration;
+    n->n_members = 0;
+    for (unsigned i = 0; i < conf->n && i < NODE_MAX_MEMBERS; i++) {
+        struct node_member *m = &n->members[n->n_members++];
+        m->id = conf->servers[i].id;
+        snprintf(m->address, sizeof m->address, "%s",
+                 conf->servers[i].address);
+        m->role = conf->servers[i].role == RAFT_VOTER     ? MEMBER_VOTER
+                  : conf->servers[i].role == RAFT_STANDBY ? MEMBER_STANDBY
+                                                          : MEMBER_SPARE;
+    }
     pthread_mutex_unlock(&n->slock);
 }
 
@@ -494,6 +506,102 @@ void node_add_member(struct node *n, uint64_t id, const char *address,
     s->len = (size_t)id;
     s->call = call;
     submit(n, s);
+}
+
+static void submit_change(struct node *n, enum sub_kind kind, uint64_t id,
+                          int role, struct node_call *call)
+{
+    struct sub *s = xcalloc(1, sizeof *s);
+    s->kind = kind;
+    s->bytes = xmalloc(1);
+    s->bytes[0] = (uint8_t)role;
+    s->len = (size_t)id;
+    s->call = call;
+    submit(n, s);
+}
+
+void node_remove_member(struct node *n, uint64_t id, struct node_call *call)
+{
+    submit_change(n, SUB_REMOVE, id, 0, call);
+}
+
+void node_assign_member(struct node *n, uint64_t id, int role,
+                        struct node_call *call)
+{
+    submit_change(n, SUB_ASSIGN, id, role, call);
+}
+
+void node_transfer(struct node *n, uint64_t id, struct node_call *call)
+{
+    submit_change(n, SUB_TRANSFER, id, 0, call);
+}
+
+struct step_down {
+    struct node_call call;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+};
+
+static void stepped_down(struct node_call *c)
+{
+    struct step_down *sd = c->data;
+    pthread_mutex_lock(&sd->lock);
+    sd->done = true;
+    pthread_cond_signal(&sd->cond);
+    pthread_mutex_unlock(&sd->lock);
+}
+
+bool node_step_down(struct node *n, int timeout_ms)
+{
+    if (!node_is_leader(n))
+        return false;
+    struct step_down *sd = xcalloc(1, sizeof *sd);
+    pthread_mutex_init(&sd->lock, NULL);
+    pthread_cond_init(&sd->cond, NULL);
+    sd->call.complete = stepped_down;
+    sd->call.data = sd;
+    node_transfer(n, 0, &sd->call);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sd->lock);
+    while (!sd->done)
+        if (pthread_cond_timedwait(&sd->cond, &sd->lock, &ts) != 0)
+            break;
+    bool done = sd->done;
+    pthread_mutex_unlock(&sd->lock);
+    bool moved = done && sd->call.outcome == NODE_DONE &&
+                 sd->call.result.status == 200;
+    if (done) {
+        pthread_mutex_destroy(&sd->lock);
+        pthread_cond_destroy(&sd->cond);
+        free(sd);
+    } /* else the raft thread still owns it: completed at node_stop */
+    return moved;
+}
+
+size_t node_members(struct node *n, struct node_member *out, size_t max)
+{
+    pthread_mutex_lock(&n->slock);
+    size_t k = n->n_members < max ? n->n_members : max;
+    memcpy(out, n->members, k * sizeof *out);
+    pthread_mutex_unlock(&n->slock);
+    return k;
+}
+
+const char *node_member_role_name(int role)
+{
+    switch (role) {
+    case MEMBER_VOTER: return "voter";
+    case MEMBER_STANDBY: return "standby";
+    default: return "spare";
+    }
 }
 
 void node_get_status(struct node *n, struct node_status *st)

@@ -108,6 +108,37 @@ void node_barrier(struct node *n, struct node_call *call);
 void node_add_member(struct node *n, uint64_t id, const char *address,
                      struct node_call *call);
 
+/* A member of the raft configuration, as this node last saw it. */
+#define NODE_MAX_MEMBERS 32
+enum node_member_role {
+    MEMBER_VOTER = 0,    /* votes and replicates */
+    MEMBER_STANDBY = 1,  /* replicates, does not vote */
+    MEMBER_SPARE = 2,    /* neither (joining, or parked) */
+};
+struct node_member {
+    uint64_t id;
+    char address[128];
+    int role;            /* enum node_member_role */
+};
+/* Any thread: copies up to max members into out; returns how many. */
+size_t node_members(struct node *n, struct node_member *out, size_t max);
+const char *node_member_role_name(int role); /* "voter", "standby", "spare" */
+
+/* Any thread.  Leader only; each completes call with result.status 200 and
+ * a detail, or an error status: 404 not a member, 409 another change is
+ * running or the change is not allowed (e.g. the last voter), 503 raft
+ * failed.  remove: takes the member out of the configuration; assign:
+ * gives it a role (MEMBER_*); transfer: hands leadership to the voter id
+ * (0 = the most up-to-date one) and completes once another node leads. */
+void node_remove_member(struct node *n, uint64_t id, struct node_call *call);
+void node_assign_member(struct node *n, uint64_t id, int role,
+                        struct node_call *call);
+void node_transfer(struct node *n, uint64_t id, struct node_call *call);
+/* Main thread, at shutdown: when this node leads, hands leadership to an
+ * up-to-date voter and waits for it (at most timeout_ms).  True when
+ * another node now leads. */
+bool node_step_down(struct node *n, int timeout_ms);
+
 /* Any thread: a consistent copy of the raft status. */
 void node_get_status(struct node *n, struct node_status *st);
 bool node_is_leader(struct node *n);

@@ -164,6 +164,11 @@ void commit_drain_queue(struct node *n)
         case SUB_ADD:
             members_add(n, s);
             continue;
+        case SUB_REMOVE:
+        case SUB_ASSIGN:
+        case SUB_TRANSFER:
+            members_change(n, s);
+            continue;
         }
         free(s);
     }

@@ -16,7 +16,12 @@
 struct config;
 
 /* Work handed to the raft thread. */
-enum sub_kind { SUB_CMD, SUB_WAIT, SUB_BARRIER, SUB_ADD };
+enum sub_kind {
+    SUB_CMD, SUB_WAIT, SUB_BARRIER, SUB_ADD,
+    SUB_REMOVE,              /* len = raft id */
+    SUB_ASSIGN,              /* len = raft id, bytes[0] = raft role */
+    SUB_TRANSFER,            /* len = raft id, 0 = any voter */
+};
 
 struct sub {
     enum sub_kind kind;
@@ -94,6 +99,8 @@ struct node {
 
     pthread_mutex_t slock;
     struct node_status status;       /* guarded by slock */
+    struct node_member members[NODE_MAX_MEMBERS]; /* guarded by slock */
+    size_t n_members;                /* guarded by slock */
 };
 
 /* node_commit.c */
@@ -108,6 +115,7 @@ struct sub *sub_pop(struct sub_list *l);
 
 /* node_members.c */
 void members_add(struct node *n, struct sub *s); /* takes s */
+void members_change(struct node *n, struct sub *s); /* REMOVE/ASSIGN/TRANSFER */
 
 /* node_fsm.c */
 void node_fsm_init(struct node *n);

@@ -96,3 +96,112 @@ void members_add(struct node *n, struct sub *s)
     if (rv != 0)
         finish(c, rv == RAFT_CANTCHANGE ? 409 : 503, raft_strerror(rv));
 }
+
+/* ---- remove, assign, transfer ---- */
+
+static void change_done(struct raft_change *req, int status)
+{
+    struct change *c = req->data;
+    if (status != 0) {
+        log_warn("raft: membership change for %016llx failed: %s",
+                 (unsigned long long)c->id, raft_strerror(status));
+        finish(c, 503, raft_strerror(status));
+        return;
+    }
+    log_info("raft: membership of %016llx changed", (unsigned long long)c->id);
+    finish(c, 200, "changed");
+}
+
+struct transfer {
+    struct raft_transfer req;
+    struct node *node;
+    struct node_call *call;
+};
+
+static void transferred(struct raft_transfer *req)
+{
+    struct transfer *t = req->data;
+    raft_id lid = 0;
+    const char *addr = NULL;
+    raft_leader(&t->node->raft, &lid, &addr);
+    struct node_call *call = t->call;
+    bool moved = lid != 0 && lid != t->node->id;
+    call->result.status = moved ? 200 : 503;
+    call->result.id = (int64_t)lid;
+    snprintf(call->result.detail, sizeof call->result.detail, "%s",
+             moved ? "transferred" : "leadership did not move; retry");
+    call->index = raft_last_applied(&t->node->raft);
+    commit_complete(call, NODE_DONE);
+    free(t);
+}
+
+static int raft_role_of(int member_role)
+{
+    return member_role == MEMBER_VOTER     ? RAFT_VOTER
+           : member_role == MEMBER_STANDBY ? RAFT_STANDBY
+                                           : RAFT_SPARE;
+}
+
+static int status_of(int rv)
+{
+    switch (rv) {
+    case RAFT_CANTCHANGE:
+    case RAFT_BADROLE:
+    case RAFT_NOTFOUND:
+        return 409;
+    case RAFT_BADID:
+        return 404;
+    default:
+        return 503;
+    }
+}
+
+void members_change(struct node *n, struct sub *s)
+{
+    raft_id id = (raft_id)s->len;
+    int role = s->bytes[0];
+    enum sub_kind kind = s->kind;
+    struct node_call *call = s->call;
+    free(s->bytes);
+    free(s);
+    if (raft_state(&n->raft) != RAFT_LEADER) {
+        commit_complete(call, NODE_NOT_LEADER);
+        return;
+    }
+    int rv;
+    if (kind == SUB_TRANSFER) {
+        struct transfer *t = xcalloc(1, sizeof *t);
+        t->node = n;
+        t->call = call;
+        t->req.data = t;
+        rv = raft_transfer(&n->raft, &t->req, id, transferred);
+        if (rv != 0) {
+            free(t);
+            call->result.status = status_of(rv);
+            snprintf(call->result.detail, sizeof call->result.detail, "%s",
+                     raft_strerror(rv));
+            commit_complete(call, NODE_DONE);
+        }
+        return;
+    }
+    struct change *c = xcalloc(1, sizeof *c);
+    c->node = n;
+    c->call = call;
+    c->id = id;
+    c->req.data = c;
+    const struct raft_server *srv = find_server(&n->raft, id);
+    if (srv == NULL) {
+        finish(c, 404, "not a member");
+        return;
+    }
+    if (kind == SUB_ASSIGN && srv->role == raft_role_of(role)) {
+        finish(c, 200, "unchanged");
+        return;
+    }
+    rv = kind == SUB_REMOVE
+             ? raft_remove(&n->raft, &c->req, id, change_done)
+             : raft_assign(&n->raft, &c->req, id, raft_role_of(role),
+                           change_done);
+    if (rv != 0)
+        finish(c, status_of(rv), raft_strerror(rv));
+}

@@ -440,6 +440,13 @@ struct store_node_info *store_node_put(struct store *s, const char *name)
     return n;
 }
 
+void store_node_forget(struct store *s, const char *name)
+{
+    struct store_node_info *n = hmap_str_del(&s->nodes, name);
+    if (n)
+        store_node_info_free(n);
+}
+
 void store_node_info_free(struct store_node_info *n)
 {
     free(n->name);

@@ -183,6 +183,7 @@ void store_set_deliver_after(struct store *s, struct msg *m, int64_t when);
 void store_clear(struct store *s);
 struct store_node_info *store_node_put(struct store *s, const char *name);
 void store_node_info_free(struct store_node_info *n);
+void store_node_forget(struct store *s, const char *name);
 
 /* events.c */
 enum event_code {

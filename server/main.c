@@ -29,6 +29,7 @@
 
 #define SMSC_VERSION "0.1.0"
 #define EXIT_NEEDS_INTENT 2
+#define STEP_DOWN_MS 2000 /* longest wait for a leadership hand-over */
 
 struct args {
     const char *config;
@@ -178,6 +179,11 @@ static int run(struct config *cfg, const struct args *a)
              url);
     int sig = wait_for_signal();
     log_info("signal %d: shutting down", sig);
+    /* finish what is in flight while still leading, then hand over */
+    api_stop(api, 5000);
+    api = NULL;
+    if (node_step_down(node, STEP_DOWN_MS))
+        log_info("leadership handed over before stopping");
     rc = 0;
 out:
     if (rc != 0)
