@@ -269,3 +269,58 @@ def test_three_nodes_form_a_cluster_and_a_fourth_joins(tmp_path,
     started = time.monotonic()
     assert all(n.stop() == 0 for n in entry_nodes)
     assert time.monotonic() - started < smsc.scaled(20)
+
+
+# --------------------------------------------------------------- image
+
+
+def _runtime_packages():
+    """The packages the Dockerfile's runtime stage installs."""
+    text = (smsc.REPO / "docker" / "Dockerfile").read_text()
+    runtime = text.split("FROM debian:12-slim", 1)[1]
+    install = runtime.split("apt-get install", 1)[1].split("&&", 1)[0]
+    return {w for w in install.replace("\\", " ").split()
+            if not w.startswith("-")}
+
+
+def _depends_closure(pkgs):
+    """pkgs and every package they depend on (installed ones, recursively)."""
+    seen, todo = set(), list(pkgs)
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Depends},${Pre-Depends}",
+                            p], capture_output=True, text=True)
+        for alt in r.stdout.replace("|", ",").split(","):
+            name = alt.strip().split(" ")[0].split(":")[0]
+            if name:
+                todo.append(name)
+    return seen
+
+
+def test_runtime_stage_has_every_shared_library():
+    """Each library `ldd smscd` shows comes from a package of the runtime
+    stage's list (or one they pull in), or from Debian's required base."""
+    if shutil.which("dpkg-query") is None or shutil.which("ldd") is None:
+        pytest.skip("needs dpkg-query and ldd")
+    listed = _runtime_packages()
+    assert "libmariadb3" in listed and "libuv1" in listed
+    have = _depends_closure(listed)
+    ldd = subprocess.run(["ldd", smsc.SMSCD], capture_output=True, text=True,
+                         check=True).stdout
+    missing = []
+    for line in ldd.splitlines():
+        if "=>" not in line or "not found" in line:
+            continue
+        lib = os.path.realpath(line.split("=>")[1].split("(")[0].strip())
+        r = subprocess.run(["dpkg", "-S", lib], capture_output=True, text=True)
+        if r.returncode != 0:
+            continue  # not from a package (e.g. a sanitizer runtime copy)
+        pkg = r.stdout.split(":")[0]
+        prio = subprocess.run(["dpkg-query", "-W", "-f=${Priority}", pkg],
+                              capture_output=True, text=True).stdout
+        if pkg not in have and prio != "required":
+            missing.append(f"{lib} ({pkg})")
+    assert not missing, f"not in the runtime stage: {missing}"
