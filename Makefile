@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages the build and tests need
 #                   (idempotent) and build canonical/raft 0.22.1 once
 #   make run        one node on the embedded defaults (data in ./var/node1)
-#   make cluster    three nodes on loopback (data in ./var/node{1,2,3})
+#   make cluster    three nodes on loopback (data in ./var/node{1,2,3}),
+#                   plus MariaDB and Prometheus when installed (server/cluster.sh)
 #   make test       unit tests, a short fuzz run, integration tests
 #   make san        the same suites under ASan + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
