@@ -105,6 +105,17 @@ static void remove_on_leader(struct api_req *r)
     uint64_t id = member_id(r);
     if (id == 0)
         return;
+    if (strcmp(r->path_id, r->t->api->node_name) == 0) {
+        api_reply_error(r, 409, "%s leads the cluster: move leadership first "
+                                "(POST /api/cluster/transfer)", r->path_id);
+        return;
+    }
+    if (r->forwarded && strcmp(r->forwarder, r->path_id) == 0) {
+        api_reply_error(r, 409, "Ask another member to remove %s (it would "
+                                "never see its own removal applied)",
+                        r->path_id);
+        return;
+    }
     r->cont = removed;
     api_call_begin(r, api_local_done);
     node_remove_member(r->t->api->node, id, &r->call);

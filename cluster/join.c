@@ -79,6 +79,14 @@ int join_cluster(const struct config *cfg, const char *join_arg,
         if (st == 200 || st == 201) {
             log_info("join: %s added this node to its cluster", m);
             rc = 0;
+        } else if (st == 409) {
+            /* another membership change is running: wait our turn */
+            log_info("join: %s: a membership change is in progress; "
+                     "retrying", m);
+            if (interrupted()) {
+                snprintf(err, errlen, "join: interrupted by a signal");
+                break;
+            }
         } else if (st >= 400 && st < 500) {
             snprintf(err, errlen, "join: %s refused: %d %s", m, st, a.body);
             break;
