@@ -106,6 +106,10 @@ int http_call(const char *base_url, const char *method, const char *path,
         evhttp_add_header(h, name, colon + 1 + strspn(colon + 1, " "));
     }
     if (body) {
+        /* libevent adds Content-Length itself only to POST and PUT */
+        char len[32];
+        snprintf(len, sizeof len, "%zu", strlen(body));
+        evhttp_add_header(h, "Content-Length", len);
         evhttp_add_header(h, "Content-Type", "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     }
