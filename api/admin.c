@@ -9,6 +9,7 @@
  *   POST   /api/cluster/transfer              {"node": NAME} or {}: move
  *                                             leadership
  *   GET    /api/settings, PATCH /api/settings the replicated cluster settings
+ *   GET    /api/cluster/state_hash            SHA-256 of this replica's state
  *
  * Changes run on the leader (a follower forwards them); a removed member's
  * node_info is forgotten through the log so nothing keeps waiting for it
@@ -21,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -368,4 +371,32 @@ void h_settings_patch(struct api_req *r)
     }
     r->leader_action = patch_on_leader;
     api_write(r, settings_changed);
+}
+
+/* ---- GET /api/cluster/state_hash ---- */
+
+/* SHA-256 of this replica's whole replicated state (its snapshot bytes)
+ * with the index it has applied: replicas at the same index must agree. */
+static void state_hash_now(struct api_req *r)
+{
+    struct buf b;
+    buf_init(&b);
+    store_rdlock(r->t->api->store);
+    uint64_t index = store_applied_index(r->t->api->store);
+    store_snapshot(r->t->api->store, &b);
+    store_rdunlock(r->t->api->store);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(b.data, b.len, md);
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    api_reply_data(r, 200, json_pack("{s:I,s:s,s:I}", "applied_index",
+                                     (json_int_t)index, "sha256", hex,
+                                     "bytes", (json_int_t)b.len));
+    buf_free(&b);
+}
+
+void h_cluster_state_hash(struct api_req *r)
+{
+    api_read(r, state_hash_now);
 }

@@ -130,6 +130,7 @@ struct api_req {
     const char *fwd_path;       /* forward as POST fwd_path + fwd_json */
     char *fwd_json;             /*   instead of the client's request */
     void *cdr_job;              /* an SQL query in flight (cdr.c), owned */
+    void *restore_job;          /* a restore being proposed (backup.c) */
     uint8_t *cmd;               /* encoded command kept for retries */
     size_t cmd_len;
     int retries;
@@ -177,6 +178,8 @@ bool api_wants_linearizable(struct api_req *r);
 /* Runs read(r) now, or after a linearizable barrier when the client asked
  * for one (X-Consistency: linearizable or ?consistent=true). */
 void api_read(struct api_req *r, void (*read)(struct api_req *r));
+/* Moves the request's deadline to ms from now (long multi-step writes). */
+void api_extend_deadline(struct api_req *r, int64_t ms);
 /* Starts a wait for the node (call hand-off back to this thread). */
 void api_call_begin(struct api_req *r, void (*cont)(struct api_req *r));
 void api_thread_wake_done(evutil_socket_t fd, short what, void *arg);
@@ -285,6 +288,11 @@ void h_cluster_nodes_demote(struct api_req *r);
 void h_cluster_transfer(struct api_req *r);
 void h_settings_get(struct api_req *r);
 void h_settings_patch(struct api_req *r);
+void h_cluster_state_hash(struct api_req *r);
+/* ---- backup.c ---- */
+void h_backup(struct api_req *r);
+void h_restore(struct api_req *r);
+void api_restore_job_free(void *job);
 void h_internal_node_info(struct api_req *r);
 
 /* ---- status.c ---- */

@@ -34,6 +34,8 @@ static void free_req(struct api_req *r)
     free(r->call.result.ids);
     if (r->cdr_job)
         api_cdr_job_free(r->cdr_job);
+    if (r->restore_job)
+        api_restore_job_free(r->restore_job);
     atomic_fetch_sub(&r->t->api->inflight_requests, 1);
     free(r);
 }

@@ -83,6 +83,16 @@ static void arm_deadline(struct api_req *r)
     evtimer_add(r->timer, &tv);
 }
 
+void api_extend_deadline(struct api_req *r, int64_t ms)
+{
+    r->deadline_ms = time_mono_ms() + ms;
+    if (r->timer != NULL) {
+        struct timeval tv = {(time_t)(ms / 1000),
+                             (suseconds_t)(ms % 1000) * 1000};
+        evtimer_add(r->timer, &tv);
+    }
+}
+
 void api_call_begin(struct api_req *r, void (*cont)(struct api_req *r))
 {
     free(r->call.result.ids);

@@ -77,6 +77,9 @@ void cmd_free(struct cmd *c)
     case CMD_CDR_ACK:
         free(c->u.cdr_ack.writer);
         break;
+    case CMD_RESTORE:
+        free(c->u.restore.bytes);
+        break;
     case CMD_EVENT_ADD:
         free(c->u.event.name);
         free(c->u.event.description);
@@ -293,6 +296,13 @@ static void body_encode(struct buf *b, const struct cmd *c)
     case CMD_SMMA:
         buf_put_str(b, c->u.msisdn);
         break;
+    case CMD_RESTORE:
+        buf_put_uvar(b, c->u.restore.total);
+        buf_put_uvar(b, c->u.restore.offset);
+        buf_put_u64le(b, c->u.restore.check);
+        buf_put_uvar(b, c->u.restore.len);
+        buf_put(b, c->u.restore.bytes, c->u.restore.len);
+        break;
     case CMD_CDR_ACK:
         buf_put_str(b, c->u.cdr_ack.writer);
         buf_put_svar(b, c->u.cdr_ack.upto);
@@ -392,6 +402,22 @@ static void body_decode(struct rd *r, struct cmd *c)
         if (c->u.msisdn == NULL)
             r->err = -1;
         break;
+    case CMD_RESTORE: {
+        struct cmd_restore *x = &c->u.restore;
+        x->total = rd_uvar(r);
+        x->offset = rd_uvar(r);
+        x->check = rd_u64le(r);
+        x->len = (uint32_t)rd_uvar_max(r, CMD_MAX_RESTORE_CHUNK);
+        const uint8_t *p = rd_bytes(r, x->len);
+        if (r->err || p == NULL || x->len == 0 || x->offset > x->total ||
+            x->len > x->total - x->offset) {
+            r->err = -1;
+            break;
+        }
+        x->bytes = xmalloc(x->len);
+        memcpy(x->bytes, p, x->len);
+        break;
+    }
     case CMD_CDR_ACK:
         c->u.cdr_ack.writer = rd_str(r, CMD_MAX_NAME);
         c->u.cdr_ack.upto = rd_svar(r);
@@ -565,6 +591,7 @@ const char *cmd_type_name(int type)
     case CMD_EVENT_ADD: return "event_add";
     case CMD_SMMA: return "smma";
     case CMD_CDR_ACK: return "cdr_ack";
+    case CMD_RESTORE: return "restore";
     case CMD_ROUTE_PUT: return "route_put";
     case CMD_ROUTE_DELETE: return "route_delete";
     case CMD_ROUTE_IMPORT: return "route_import";

@@ -40,6 +40,7 @@
 #define CMD_MAX_LEASE_LIMIT 1000
 #define CMD_MAX_NOTE 1024      /* event descriptions */
 #define CMD_MAX_IMPORT 100000  /* records in one import or init */
+#define CMD_MAX_RESTORE_CHUNK (512 * 1024)
 
 enum cmd_type {
     CMD_INIT = 1,          /* first leader: cluster id + settings */
@@ -47,6 +48,7 @@ enum cmd_type {
     CMD_TICK = 3,          /* leader clock: runs timed transitions */
     CMD_SETTINGS = 4,      /* replace the cluster settings */
     CMD_NODE_FORGET = 5,   /* a removed member's node_info (name only) */
+    CMD_RESTORE = 6,       /* one chunk of a backup being restored */
     CMD_MSG_CREATE = 16,
     CMD_MSG_PATCH = 17,
     CMD_MSG_RETRY = 18,    /* PUT / increment_delivery_attempt */
@@ -148,6 +150,16 @@ struct cmd_event {
     char *source;        /* NULL = the node in cmd.node */
 };
 
+/* A backup's state bytes (a snapshot) travel in chunks, in order; the
+ * last one applies them (SPEC §4 POST /api/restore). */
+struct cmd_restore {
+    uint64_t total;      /* bytes of the whole state */
+    uint64_t offset;     /* where this chunk goes */
+    uint64_t check;      /* hash_stable() of the whole state */
+    uint8_t *bytes;      /* owned */
+    uint32_t len;
+};
+
 struct cmd_cdr_ack {
     char *writer;        /* "cluster" (shared SQL) or a node name (SQLite) */
     int64_t upto;        /* every outbox seq <= upto is stored */
@@ -186,6 +198,7 @@ struct cmd {
         struct cmd_event event;
         char *msisdn;                /* SMMA */
         struct cmd_cdr_ack cdr_ack;
+        struct cmd_restore restore;
         struct route_rec route;      /* ROUTE_PUT */
         struct xlat_rule_rec rule;   /* RULE_PUT */
         struct cmd_import import;    /* ROUTE_IMPORT, RULE_IMPORT */

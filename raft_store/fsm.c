@@ -457,6 +457,7 @@ void fsm_apply_cmd(struct store *s, struct cmd *c, struct store_result *r)
     case CMD_MSG_LEASE: apply_lease(s, c, r); break;
     case CMD_EVENT_ADD: apply_event(s, c, r); break;
     case CMD_CDR_ACK: fsm_apply_cdr_ack(s, &c->u.cdr_ack, r); break;
+    case CMD_RESTORE: fsm_apply_restore(s, &c->u.restore, r); break;
     case CMD_SMMA:
         r->status = 200;
         r->id = store_smma(s, c->u.msisdn);

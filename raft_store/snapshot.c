@@ -12,7 +12,7 @@
  *   frontends:= next_fe_id svar | count uvar | frontend_rec*  (frontends.h)
  *   media    := MMS messages, SS7 events                 (media_store.c)
  *   outbox   := head_seq | last_seq | left_out | shared_mode | acks |
- *               items (outbox.c);
+ *               items (outbox.c); then a restore in progress (restore.c);
  *               version 4 snapshots have none (an empty outbox)
  *
  * Indexes and deadline heaps are not written: store_insert() rebuilds them
@@ -112,6 +112,7 @@ void store_snapshot(const struct store *s, struct buf *b)
     fe_snapshot_put(b, s);
     store_media_snapshot(s, b);
     outbox_snapshot(s, b);
+    restore_stage_snapshot(s, b);
 }
 
 static int get_nodes(struct rd *r, struct store *t)
@@ -244,7 +245,7 @@ static int get_locations(struct rd *r, struct store *t)
     return r->err;
 }
 
-static int load(struct store *t, const uint8_t *p, size_t len)
+int store_load(struct store *t, const uint8_t *p, size_t len)
 {
     struct rd r;
     rd_init(&r, p, len);
@@ -267,14 +268,15 @@ static int load(struct store *t, const uint8_t *p, size_t len)
         get_table(&r, &t->rules, &t->next_rule_id, false) ||
         get_locations(&r, t) || fe_snapshot_get(&r, t) ||
         store_media_restore(&r, t) ||
-        (version >= SNAP_VERSION && outbox_restore(&r, t)))
+        (version >= SNAP_VERSION &&
+         (outbox_restore(&r, t) || restore_stage_load(&r, t))))
         return -1;
     return rd_done(&r) ? 0 : -1;
 }
 
 /* Swaps the replicated state (every field from cluster_id on) of two
  * stores; the lock and the table versions stay. */
-static void swap_state(struct store *a, struct store *b)
+void store_swap_state(struct store *a, struct store *b)
 {
     size_t off = offsetof(struct store, cluster_id);
     size_t n = sizeof(struct store) - off;
@@ -289,13 +291,13 @@ int store_restore(struct store *s, const uint8_t *p, size_t len, char *err,
                   size_t errlen)
 {
     struct store *t = store_new();
-    if (load(t, p, len) != 0) {
+    if (store_load(t, p, len) != 0) {
         snprintf(err, errlen, "snapshot of %zu bytes is malformed", len);
         store_free(t);
         return -1;
     }
     pthread_rwlock_wrlock(&s->lock);
-    swap_state(s, t);
+    store_swap_state(s, t);
     store_tables_touch(s);
     atomic_store(&s->outbox_rows, s->ob.rows);
     atomic_store(&s->outbox_full, atomic_load(&t->outbox_full));

@@ -84,6 +84,7 @@ void store_clear(struct store *s)
     store_tables_clear(s);
     store_media_clear(s);
     outbox_clear(s);
+    restore_stage_clear(s);
     size_t pos = 0;
     const char *key;
     void *val;

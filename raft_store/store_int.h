@@ -166,6 +166,12 @@ struct store {
 
     struct outbox ob;              /* CDR outbox (outbox.c) */
 
+    /* A restore arriving in chunks (restore.c): replicated, snapshotted. */
+    struct {
+        uint8_t *buf;
+        uint64_t total, len, check;
+    } stage;
+
     const char *cur_node;          /* event source of the command applying */
 };
 
@@ -289,6 +295,19 @@ void outbox_snapshot(const struct store *s, struct buf *b);
 int outbox_restore(struct rd *r, struct store *t);
 /* A move into a final state: its CDR, then its status report. */
 void store_final(struct store *s, struct msg *m);
+
+/* restore.c */
+void fsm_apply_restore(struct store *s, const struct cmd_restore *c,
+                       struct store_result *r);
+void restore_stage_clear(struct store *s);
+void restore_stage_snapshot(const struct store *s, struct buf *b);
+int restore_stage_load(struct rd *r, struct store *t);
+
+/* snapshot.c */
+/* Loads a snapshot into a fresh store t (no lock); 0 or -1. */
+int store_load(struct store *t, const uint8_t *p, size_t len);
+/* Swaps the replicated state of a and b (see snapshot.c). */
+void store_swap_state(struct store *a, struct store *b);
 
 /* fsm.c */
 /* Stores a new message (taking d over) with its arrival events; action is

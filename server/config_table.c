@@ -85,7 +85,7 @@ static const struct key_desc config_keys[] = {
     STR("api.tls_cert_path", api.tls_cert_path),
     STR("api.tls_key_path", api.tls_key_path),
     NUM("api.threads", K_INT, api.threads, 0, 1024),
-    NUM("api.max_body_bytes", K_I64, api.max_body_bytes, 1024, 64 * MIB),
+    NUM("api.max_body_bytes", K_I64, api.max_body_bytes, 1024, 1024 * MIB),
     NUM("api.max_connections", K_INT, api.max_connections, 1, 1000000),
     NUM("api.timeout_seconds", K_INT, api.timeout_seconds, 1, 86400),
     STR("api.advertise_url", api.advertise_url),

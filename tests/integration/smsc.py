@@ -281,6 +281,10 @@ class Unmet:
 class Node:
     """One smscd process: ports, data dir, config and log under workdir."""
 
+    #: argv put before smscd (and SMSC_WRAPPER), e.g. ("ip", "netns",
+    #: "exec", NS) for a node that runs in its own network namespace
+    command_prefix = ()
+
     def __init__(self, name, workdir, *, cluster_nodes=None, raft_port=None,
                  config=None):
         self.name = name
@@ -364,6 +368,7 @@ class Node:
         wrapper = os.environ.get("SMSC_WRAPPER")
         if wrapper:
             args = wrapper.replace("{dir}", str(self.workdir)).split() + args
+        args = [*self.command_prefix, *args]
         # the parent-death signal fires when the *thread* that forked exits,
         # so only processes started by the main thread get it
         if _PDEATHSIG and threading.current_thread() is threading.main_thread():

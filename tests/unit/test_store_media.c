@@ -311,10 +311,10 @@ static void test_snapshot_without_media_sections(void **state)
     buf_init(&a);
     store_snapshot(s, &a);
     /* empty sections: next_id 1 (svar 0x02), count 0, twice; then the
-     * empty outbox: head 1, last 0, left_out 0, not shared, no acks, no
-     * items */
-    static const uint8_t empty[] = {0x02, 0x00, 0x02, 0x00,
-                                    0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+     * empty outbox (head 1, last 0, left_out 0, not shared, no acks, no
+     * items) and no restore in progress */
+    static const uint8_t empty[] = {0x02, 0x00, 0x02, 0x00, 0x02, 0x00,
+                                    0x00, 0x00, 0x00, 0x00, 0x00};
     assert_true(a.len > sizeof empty);
     assert_memory_equal(a.data + a.len - sizeof empty, empty, sizeof empty);
     struct store *t = media_store();
@@ -332,8 +332,10 @@ static void test_snapshot_without_media_sections(void **state)
     store_free(t);
 }
 
-/* head 1, last 0, left_out 0, not shared, no acks, no items */
-static const uint8_t empty_outbox[] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+/* the outbox (head 1, last 0, left_out 0, not shared, no acks, no items)
+ * and no restore in progress */
+static const uint8_t empty_outbox[] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                       0x00};
 
 /* The snapshot of an empty store with mms_section and ss7_section for its
  * media sections. */
