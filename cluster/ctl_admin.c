@@ -261,6 +261,47 @@ int ctl_logs(const struct ctl *c, const struct ctl_cmd *cmd,
     return ctl_emit(c, j, rc, print_lines);
 }
 
+int ctl_backup(const struct ctl *c, const struct ctl_cmd *cmd,
+               const struct ctl_args *a)
+{
+    (void)cmd;
+    char *doc;
+    int rc = ctl_call_raw(c, "GET", "/api/backup", NULL, &doc);
+    if (rc != CTL_OK)
+        return rc;
+    const char *path = a->pos[0];
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    bool ok = f != NULL && fputs(doc, f) >= 0;
+    if (f != NULL)
+        ok = (f == stdout ? fflush(f) : fclose(f)) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "smscctl: cannot write %s\n", path);
+    else if (f != stdout && !c->json)
+        printf("backup written to %s (%zu bytes)\n", path, strlen(doc));
+    free(doc);
+    return ok ? CTL_OK : CTL_API;
+}
+
+static void print_restored(json_t *d)
+{
+    char n[32];
+    printf("restored %s messages\n",
+           ctl_cell(json_object_get(d, "messages"), n, sizeof n));
+}
+
+int ctl_restore(const struct ctl *c, const struct ctl_cmd *cmd,
+                const struct ctl_args *a)
+{
+    (void)cmd;
+    char *body = read_file(a->pos[0]);
+    if (body == NULL)
+        return CTL_API;
+    json_t *j;
+    int rc = ctl_call(c, NULL, "POST", "/api/restore", body, 0, NULL, &j);
+    free(body);
+    return ctl_emit(c, j, rc, print_restored);
+}
+
 int ctl_unavailable(const struct ctl *c, const struct ctl_cmd *cmd,
                     const struct ctl_args *a)
 {
