@@ -48,6 +48,7 @@ from smsc import (Cluster, Node, Unmet, describe, detail, message_body,
 
 ROUNDS = int(os.environ.get("SMSC_PARTITION_ROUNDS") or 20)
 SEED = int(os.environ.get("SMSC_PARTITION_SEED") or random.randrange(1 << 31))
+VERBOSE = os.environ.get("SMSC_PARTITION_VERBOSE") == "1"
 FORCE_SIGSTOP = os.environ.get("SMSC_PARTITION_SIGSTOP") == "1"
 IP = shutil.which("ip")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
@@ -631,6 +632,10 @@ def run_rounds(cluster, part, rounds=ROUNDS, seed=SEED):
 
         role = "leader" if isolate_leader else "follower"
         min_took = max((d["took"] for d in min_lines), default=0)
+        if VERBOSE:
+            for d in min_lines:
+                print(f"    minority at {d['at']:.2f} s took {d['took']:.2f} s:"
+                      f" {d['code']} {d['text'][:150]}")
         print(f"{rnd:>3} {victim.name + '/' + role:<15} {duration:>4.1f} "
               f"{workers:>2} {pause:>5.3f} {ctimeout:>3} "
               f"{len(load.acked) + 1:>5} "
