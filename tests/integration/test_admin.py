@@ -16,6 +16,17 @@ def members(node):
     return {m["name"]: m for m in ok(node.api.get("/api/cluster"))["members"]}
 
 
+def assert_same_state(nodes):
+    """Every node reaches the same (applied index, state hash) — polled,
+    as ticks keep the index moving."""
+    def same():
+        got = {(h["applied_index"], h["sha256"]) for h in
+               (ok(n.api.get("/api/cluster/state_hash")) for n in nodes)}
+        return len(got) == 1
+    wait_until(same, scaled(15), interval=0.05,
+               what="one state hash on every node")
+
+
 def test_member_list_on_every_node(cluster3):
     c = cluster3
     lead = c.leader()
@@ -179,3 +190,20 @@ def test_sigterm_on_leader_hands_leadership_over(cluster3):
     assert new is not lead and new.status()["term"] > term
     assert took < scaled(8), f"stopping took {took:.1f} s"
     create(new)  # the cluster goes on at once
+
+
+def test_join_after_ten_thousand_messages(make_cluster):
+    """A node started with an empty data dir and --join after 10,000
+    messages catches up (from a snapshot: the log was compacted) and then
+    holds exactly what the others hold."""
+    from test_cluster import submit_many
+    config = {"raft": {"snapshot_threshold": 256, "snapshot_trailing": 64}}
+    c = make_cluster(3, **config)
+    records = submit_many(c, 10000, workers=32, prefix="big")
+    assert len({m["id"] for m in records}) == 10000
+    fourth = c.join_new_node("node4", via=c.followers()[0], config=config)
+    wait_until(lambda: members(c.leader())["node4"]["role"] == "voter",
+               scaled(30), what="node4 a voter")
+    got = assert_same_messages(c, expected_ids=[m["id"] for m in records])
+    assert len(got) == 10000
+    assert_same_state(c.nodes)

@@ -10,6 +10,7 @@ import json
 import requests
 
 from smsc import assert_error, create, ok, scaled, wait_until
+from test_admin import assert_same_state
 
 
 def populate(node):
@@ -77,12 +78,7 @@ def test_backup_restore_round_trip(make_node, make_cluster):
         wait_until(lambda n=n: dump(n) == want, scaled(10),
                    what=f"{n.name} answering like the backed-up node")
     # every replica holds the same state
-    hashes = {}
-    b.wait_converged()
-    for n in b.nodes:
-        h = ok(n.api.get("/api/cluster/state_hash"))
-        hashes[n.name] = (h["applied_index"], h["sha256"])
-    assert len(set(hashes.values())) == 1, hashes
+    assert_same_state(b.nodes)
     # the restored cluster goes on: ids continue, its members are its own
     m = create(b.leader())
     assert m["id"] == 41

@@ -250,14 +250,14 @@ class NetnsPartitioner:
         for i in range(len(self.net.veth)):
             self.net.heal(i)
 
-    def start_minority_writes(self, node, duration, prefix):
+    def start_minority_writes(self, node, duration, prefix, writers):
         """Writes to node from inside its namespace for duration seconds
-        (one at a time, each with its own key); a Popen whose stdout is
-        one JSON line per attempt."""
+        (writers concurrent loops, each write with its own key); a Popen
+        whose stdout is one JSON line per attempt."""
         return subprocess.Popen(
             [IP, "netns", "exec", node.netns, PYTHON, "-c", MINORITY_SCRIPT,
              node.url, str(duration), prefix,
-             str(scaled(8)), json.dumps(message_body())],
+             str(scaled(8)), json.dumps(message_body()), str(writers)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -281,7 +281,7 @@ class SigstopPartitioner:
             if n.running:
                 self.heal(n)
 
-    def start_minority_writes(self, node, duration, prefix):
+    def start_minority_writes(self, node, duration, prefix, writers):
         return None  # a stopped process answers nothing
 
 
@@ -289,31 +289,44 @@ class SigstopPartitioner:
 #: timeout body-json; prints one JSON line per attempt, then the node's
 #: /api/status as {"final_status": ...}
 MINORITY_SCRIPT = r"""
-import json, sys, time, urllib.error, urllib.request, uuid
-url, duration, prefix, timeout, base = sys.argv[1:6]
+import json, sys, threading, time, urllib.error, urllib.request, uuid
+url, duration, prefix, timeout, base, writers = sys.argv[1:7]
 duration, timeout, base = float(duration), float(timeout), json.loads(base)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 start = time.monotonic()
-i = 0
-while time.monotonic() - start < duration:
-    body = dict(base, message_body="%s-%d" % (prefix, i))
-    key = "%s-%d-%s" % (prefix, i, uuid.uuid4().hex)
-    req = urllib.request.Request(
-        url + "/api/messages", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key})
-    t = time.monotonic()
-    try:
-        with opener.open(req, timeout=timeout) as r:
-            code, text = r.status, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        code, text = e.code, e.read().decode(errors="replace")
-    except Exception as e:
-        code, text = None, repr(e)
-    print(json.dumps({"key": key, "body": body["message_body"], "code": code,
-                      "text": text[:400], "at": t - start,
-                      "took": time.monotonic() - t}), flush=True)
-    i += 1
-    time.sleep(0.02)
+lock = threading.Lock()
+
+def writer(w):
+    i = 0
+    while time.monotonic() - start < duration:
+        body = dict(base, message_body="%s-%d-%d" % (prefix, w, i))
+        key = "%s-%d-%d-%s" % (prefix, w, i, uuid.uuid4().hex)
+        req = urllib.request.Request(
+            url + "/api/messages", data=json.dumps(body).encode(),
+            method="POST", headers={"Content-Type": "application/json",
+                                    "Idempotency-Key": key})
+        t = time.monotonic()
+        try:
+            with opener.open(req, timeout=timeout) as r:
+                code, text = r.status, r.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            code, text = e.code, e.read().decode(errors="replace")
+        except Exception as e:
+            code, text = None, repr(e)
+        with lock:
+            print(json.dumps({"key": key, "body": body["message_body"],
+                              "code": code, "text": text[:400],
+                              "at": t - start, "took": time.monotonic() - t}),
+                  flush=True)
+        i += 1
+        time.sleep(0.02)
+
+threads = [threading.Thread(target=writer, args=(w,))
+           for w in range(int(writers))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
 try:
     with opener.open(url + "/api/status", timeout=timeout) as r:
         st = json.loads(r.read())
@@ -474,7 +487,7 @@ def check_messages(nodes, acked, minority_201):
             assert by_body.get(b) == i, (
                 f"{name}: minority acknowledged {b} as {i} but holds "
                 f"{by_body.get(b)}")
-    return len(ref_ids)
+    return len(ref_ids), set(by_body)
 
 
 def check_idempotent_retries(rng, nodes, sample):
@@ -530,6 +543,7 @@ def run_rounds(cluster, part, rounds=ROUNDS, seed=SEED):
         # a client that gives up before the server's apply timeout (5 s)
         # retries writes whose outcome it does not know
         ctimeout = rng.choice([2, 4, 8])
+        min_writers = rng.randint(1, 3)
         load = Load(rng, nodes, f"r{rnd}", workers, pause, ctimeout).start()
         minority = None
         cut = False
@@ -540,7 +554,7 @@ def run_rounds(cluster, part, rounds=ROUNDS, seed=SEED):
             t0 = time.monotonic()
             load.set_targets(majority)
             minority = part.start_minority_writes(victim, duration,
-                                                  f"r{rnd}-min")
+                                                  f"r{rnd}-min", min_writers)
 
             # the majority has (or keeps) a leader of its own ...
             new_leader = wait_until(lambda: agreed_leader(cluster, majority),
@@ -625,7 +639,15 @@ def run_rounds(cluster, part, rounds=ROUNDS, seed=SEED):
         tc = time.monotonic()
         index, sha, nbytes = wait_same_state(nodes, timeout=60)
         t_conv = time.monotonic() - tc
-        count = check_messages(nodes, acked_all, minority_201)
+        count, bodies = check_messages(nodes, acked_all, minority_201)
+        min_applied = sum(1 for d in min_lines
+                          if d["code"] != 201 and d["body"] in bodies)
+        tot["min_unacked_applied_after_heal_isolated_"
+            + ("leader" if isolate_leader else "follower")] += min_applied
+        if VERBOSE and min_applied:
+            print(f"    applied after healing: " + ", ".join(
+                d["body"] for d in min_lines
+                if d["code"] != 201 and d["body"] in bodies))
         sample = rng.sample([(k, b, i) for k, b, i, _, _ in load.acked],
                             min(3, len(load.acked)))
         check_idempotent_retries(rng, nodes, sample)
