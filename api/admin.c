@@ -10,6 +10,7 @@
  *                                             leadership
  *   GET    /api/settings, PATCH /api/settings the replicated cluster settings
  *   GET    /api/cluster/state_hash            SHA-256 of this replica's state
+ *   POST   /api/cluster/snapshot              a raft snapshot of this node now
  *
  * Changes run on the leader (a follower forwards them); a removed member's
  * node_info is forgotten through the log so nothing keeps waiting for it
@@ -399,4 +400,27 @@ static void state_hash_now(struct api_req *r)
 void h_cluster_state_hash(struct api_req *r)
 {
     api_read(r, state_hash_now);
+}
+
+/* ---- POST /api/cluster/snapshot ---- */
+
+static void snapshot_taken(struct api_req *r)
+{
+    if (r->call.outcome != NODE_DONE) {
+        api_reply_error(r, 503, "No snapshot taken: the node is stopping");
+        return;
+    }
+    log_info("raft: snapshot asked by request_id=%s taken at index %llu",
+             r->rid, (unsigned long long)r->call.index);
+    api_reply_data(r, 200, json_pack("{s:s,s:I,s:I}", "node",
+                                     r->t->api->node_name, "index",
+                                     (json_int_t)r->call.index, "bytes",
+                                     (json_int_t)r->call.result.id));
+}
+
+/* A snapshot of the node asked (each member compacts its own log). */
+void h_cluster_snapshot(struct api_req *r)
+{
+    api_call_begin(r, snapshot_taken);
+    node_snapshot(r->t->api->node, &r->call);
 }

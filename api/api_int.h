@@ -289,6 +289,7 @@ void h_cluster_transfer(struct api_req *r);
 void h_settings_get(struct api_req *r);
 void h_settings_patch(struct api_req *r);
 void h_cluster_state_hash(struct api_req *r);
+void h_cluster_snapshot(struct api_req *r);
 /* ---- backup.c ---- */
 void h_backup(struct api_req *r);
 void h_restore(struct api_req *r);

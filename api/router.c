@@ -170,6 +170,8 @@ const struct route api_routes[] = {
      "Move leadership to {\"node\": NAME}, or to any up-to-date voter"},
     {GET, "/api/cluster/state_hash", h_cluster_state_hash, 0, RATE_READ,
      "SHA-256 of this replica's replicated state, with its applied index"},
+    {POST, "/api/cluster/snapshot", h_cluster_snapshot, 0, RATE_NONE,
+     "Take a raft snapshot of this node now (compacts its log)"},
     {GET, "/api/backup", h_backup, 0, RATE_NONE,
      "The whole replicated state as one JSON document (streamed)"},
     {POST, "/api/restore", h_restore, W, RATE_NONE,

@@ -130,6 +130,6 @@ ctl_run_fn ctl_messages_list, ctl_messages_get, ctl_messages_send,
     ctl_messages_tail;
 ctl_run_fn ctl_settings_get, ctl_settings_set, ctl_table_export,
     ctl_table_import, ctl_table_list, ctl_frontends, ctl_cdr_stats, ctl_logs,
-    ctl_backup, ctl_restore, ctl_unavailable;
+    ctl_backup, ctl_restore, ctl_snapshot, ctl_unavailable;
 
 #endif

@@ -302,6 +302,25 @@ int ctl_restore(const struct ctl *c, const struct ctl_cmd *cmd,
     return ctl_emit(c, j, rc, print_restored);
 }
 
+static void print_snapshot(json_t *d)
+{
+    char node[128], index[32], bytes[32];
+    printf("%s: snapshot at index %s (%s bytes)\n",
+           ctl_cell(json_object_get(d, "node"), node, sizeof node),
+           ctl_cell(json_object_get(d, "index"), index, sizeof index),
+           ctl_cell(json_object_get(d, "bytes"), bytes, sizeof bytes));
+}
+
+int ctl_snapshot(const struct ctl *c, const struct ctl_cmd *cmd,
+                 const struct ctl_args *a)
+{
+    (void)cmd, (void)a;
+    json_t *j;
+    int rc = ctl_call(c, NULL, "POST", "/api/cluster/snapshot", "{}", 0, NULL,
+                      &j);
+    return ctl_emit(c, j, rc, print_snapshot);
+}
+
 int ctl_unavailable(const struct ctl *c, const struct ctl_cmd *cmd,
                     const struct ctl_args *a)
 {

@@ -169,9 +169,10 @@ const struct ctl_cmd ctl_commands[] = {
      ctl_restore,
      {{NULL}}},
     {"snapshot", NULL, NULL, 0, 0,
-     "(coming) take a Raft snapshot now",
-     UNAVAILABLE_HELP "POST /api/cluster/snapshot.",
-     ctl_unavailable,
+     "take a Raft snapshot of the node now",
+     "POST /api/cluster/snapshot: the node asked snapshots its state at its\n"
+     "next applied entry and compacts its log (each member its own).",
+     ctl_snapshot,
      {{NULL}}},
     {"bench", NULL, NULL, 0, 0,
      "(coming) measure submit throughput",

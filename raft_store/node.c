@@ -520,6 +520,11 @@ static void submit_change(struct node *n, enum sub_kind kind, uint64_t id,
     submit(n, s);
 }
 
+void node_snapshot(struct node *n, struct node_call *call)
+{
+    submit_change(n, SUB_SNAPSHOT, 0, 0, call);
+}
+
 void node_remove_member(struct node *n, uint64_t id, struct node_call *call)
 {
     submit_change(n, SUB_REMOVE, id, 0, call);

@@ -134,6 +134,10 @@ void node_remove_member(struct node *n, uint64_t id, struct node_call *call);
 void node_assign_member(struct node *n, uint64_t id, int role,
                         struct node_call *call);
 void node_transfer(struct node *n, uint64_t id, struct node_call *call);
+/* Any thread: takes a raft snapshot of this node at its next apply (the
+ * leader's ticks apply one every second); completes call with result.id =
+ * the snapshot's bytes and index = its raft index. */
+void node_snapshot(struct node *n, struct node_call *call);
 /* Main thread, at shutdown: when this node leads, hands leadership to an
  * up-to-date voter and waits for it (at most timeout_ms).  True when
  * another node now leads. */

@@ -169,6 +169,12 @@ void commit_drain_queue(struct node *n)
         case SUB_TRANSFER:
             members_change(n, s);
             continue;
+        case SUB_SNAPSHOT:
+            /* the next apply takes one; fsm_snapshot completes the call */
+            s->call->next = n->snapshot_calls;
+            n->snapshot_calls = s->call;
+            raft_set_snapshot_threshold(&n->raft, 1);
+            break;
         }
         free(s);
     }
@@ -337,11 +343,14 @@ void commit_fail_all(struct node *n, int outcome)
     fail_pending(n, outcome);
     while (n->n_waiters > 0)
         commit_complete(waiter_pop(n), outcome);
-    struct node_call *c = n->barrier_next;
-    n->barrier_next = NULL;
-    while (c) {
-        struct node_call *next = c->next;
-        commit_complete(c, outcome);
-        c = next;
+    struct node_call *lists[2] = {n->barrier_next, n->snapshot_calls};
+    n->barrier_next = n->snapshot_calls = NULL;
+    for (int i = 0; i < 2; i++) {
+        struct node_call *c = lists[i];
+        while (c) {
+            struct node_call *next = c->next;
+            commit_complete(c, outcome);
+            c = next;
+        }
     }
 }

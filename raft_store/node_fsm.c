@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "raft_store/cmd.h"
+#include "server/config.h"
 
 static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
                      void **result)
@@ -69,8 +70,21 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     (*bufs)[0].len = b.len;
     (*bufs)[0].base = buf_steal(&b, NULL);
     *n_bufs = 1;
+    uint64_t index = raft_last_applied(&n->raft);
     log_info("raft: snapshot at index %llu (%zu bytes)",
-             (unsigned long long)raft_last_applied(&n->raft), (*bufs)[0].len);
+             (unsigned long long)index, (*bufs)[0].len);
+    if (n->snapshot_calls != NULL) {
+        raft_set_snapshot_threshold(&n->raft,
+                                    (unsigned)n->cfg->raft.snapshot_threshold);
+        while (n->snapshot_calls) {
+            struct node_call *c = n->snapshot_calls;
+            n->snapshot_calls = c->next;
+            c->index = index;
+            c->result.status = 200;
+            c->result.id = (int64_t)(*bufs)[0].len;
+            commit_complete(c, NODE_DONE);
+        }
+    }
     return 0;
 }
 

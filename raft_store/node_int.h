@@ -21,6 +21,7 @@ enum sub_kind {
     SUB_REMOVE,              /* len = raft id */
     SUB_ASSIGN,              /* len = raft id, bytes[0] = raft role */
     SUB_TRANSFER,            /* len = raft id, 0 = any voter */
+    SUB_SNAPSHOT,            /* take a snapshot at the next apply */
 };
 
 struct sub {
@@ -94,6 +95,7 @@ struct node {
     int last_state;
     bool closing;
     bool announced;                  /* init / node_info proposed as leader */
+    struct node_call *snapshot_calls; /* waiting for an asked snapshot */
     struct cmd_import init_routes;   /* the config's tables, for init */
     struct cmd_import init_rules;
 
