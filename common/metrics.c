@@ -138,41 +138,50 @@ static struct series *find(const struct metric_family *f, const char *key,
     return s;
 }
 
-void metric_add(const struct metric_family *f, double v, ...)
+/* The calling thread's series of f for the label values in ap. */
+static struct series *series_of(const struct metric_family *f, va_list ap)
 {
     char key[KEY_MAX];
+    size_t len = make_key(key, f->n_labels, ap);
+    return find(f, key, len);
+}
+
+/* Adds v to an atomic holding a double's bits (one writer: the owner). */
+static void add_double(_Atomic uint64_t *a, double v)
+{
+    uint64_t old = atomic_load_explicit(a, memory_order_relaxed);
+    atomic_store_explicit(a, from_double(to_double(old) + v),
+                          memory_order_relaxed);
+}
+
+static void add_count(_Atomic uint64_t *a)
+{
+    atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+void metric_add(const struct metric_family *f, double v, ...)
+{
     va_list ap;
     va_start(ap, v);
-    size_t len = make_key(key, f->n_labels, ap);
+    struct series *s = series_of(f, ap);
     va_end(ap);
-    struct series *s = find(f, key, len);
-    uint64_t old = atomic_load_explicit(&s->value, memory_order_relaxed);
-    atomic_store_explicit(&s->value, from_double(to_double(old) + v),
-                          memory_order_relaxed);
+    add_double(&s->value, v);
 }
 
 void metric_observe(const struct metric_family *f, double v, ...)
 {
-    char key[KEY_MAX];
     va_list ap;
     va_start(ap, v);
-    size_t len = make_key(key, f->n_labels, ap);
+    struct series *s = series_of(f, ap);
     va_end(ap);
-    struct series *s = find(f, key, len);
     unsigned b = 0;
     while (b < f->n_buckets && v > f->buckets[b])
         b++;
     if (b < f->n_buckets)
-        atomic_store_explicit(
-            &s->bucket[b],
-            atomic_load_explicit(&s->bucket[b], memory_order_relaxed) + 1,
-            memory_order_relaxed);
-    uint64_t sum = atomic_load_explicit(&s->sum, memory_order_relaxed);
-    atomic_store_explicit(&s->sum, from_double(to_double(sum) + v),
-                          memory_order_relaxed);
-    atomic_store_explicit(
-        &s->value, atomic_load_explicit(&s->value, memory_order_relaxed) + 1,
-        memory_order_relaxed);
+        add_count(&s->bucket[b]);
+    add_double(&s->sum, v);
+    add_count(&s->value);
 }
 
 /* ---- scrape ---- */

@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import smsc  # noqa: E402
+from sqlservers import mariadb_or_skip, postgres_or_skip  # noqa: E402
 
 
 def pytest_configure(config):
@@ -96,3 +97,19 @@ def make_cluster(tmp_path):
 def cluster3(make_cluster):
     """Three running nodes of a fresh cluster with an agreed leader."""
     return make_cluster(3)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A real PostgreSQL on loopback for one test module (sqlservers.py)."""
+    pg = postgres_or_skip()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="module")
+def mariadb():
+    """A real MariaDB on loopback for one test module (sqlservers.py)."""
+    my = mariadb_or_skip()
+    yield my
+    my.stop()

@@ -201,7 +201,7 @@ def test_join_after_ten_thousand_messages(make_cluster):
     c = make_cluster(3, **config)
     records = submit_many(c, 10000, workers=32, prefix="big")
     assert len({m["id"] for m in records}) == 10000
-    fourth = c.join_new_node("node4", via=c.followers()[0], config=config)
+    c.join_new_node("node4", via=c.followers()[0], config=config)
     wait_until(lambda: members(c.leader())["node4"]["role"] == "voter",
                scaled(30), what="node4 a voter")
     got = assert_same_messages(c, expected_ids=[m["id"] for m in records])

@@ -16,29 +16,13 @@ import threading
 import time
 import uuid
 
-import pytest
 import requests
 
 import smsc
 from smsc import (Cluster, assert_error, create, describe, in_future, ok,
                   scaled, wait_until)
-from sqlservers import mariadb_or_skip, postgres_or_skip
 
 FAST = {"batch_insert_flush_interval_ms": 50}
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    pg = postgres_or_skip()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(scope="module")
-def mariadb():
-    my = mariadb_or_skip()
-    yield my
-    my.stop()
 
 
 # --------------------------------------------------------------- helpers

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import smsc
-from sqlservers import PASSWORD, mariadb_or_skip, postgres_or_skip
+from sqlservers import PASSWORD
 
 DRIVER = os.environ.get("CDR_SQL_DRIVER") or str(
     smsc.REPO / "build" / "tests" / "cdr_sql_driver")
@@ -32,20 +32,6 @@ def driver(mode, adapter, port, db, *, user="smsc", password=PASSWORD,
         pytest.fail(f"{' '.join(args[:2])} {db}: exit {r.returncode}\n"
                     f"{r.stdout}{r.stderr}")
     return r
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    pg = postgres_or_skip()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(scope="module")
-def mariadb():
-    my = mariadb_or_skip()
-    yield my
-    my.stop()
 
 
 # --------------------------------------------------------------- tests

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from smsc import (assert_error, create, describe, in_future,
-                  message_body, new_key, ok, scaled, utcnow, wait_until)
+                  message_body, new_key, ok, scaled, wait_until)
 
 ROUTE_FIELDS = {
     "id", "route_id", "calling_prefix", "called_prefix", "source_smsc",
