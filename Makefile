@@ -25,8 +25,8 @@ Q       := $(if $(V),,@)
 
 include raft_store/raft.mk
 
-PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 2>/dev/null)
-PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 2>/dev/null)
+PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 libcares 2>/dev/null)
+PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 libcares 2>/dev/null)
 # The CDR writer's SQL client libraries (sql/); their headers are system
 # headers, outside our warning flags.
 SQL_PKGS    := sqlite3 libpq libmariadb
@@ -105,9 +105,9 @@ $(CDR_SQL_DRIVER): $(BUILD)/obj/tests/integration/cdr_sql_driver.o $(LIB_A)
 # Debian 12 packages for the build, the tests and the benchmarks.
 DEB_PKGS := gcc make pkg-config autoconf automake libtool patch ca-certificates \
             openssl libuv1-dev liblz4-dev libevent-dev libssl-dev \
-            libjansson-dev libcmocka-dev libpcre2-dev python3 python3-pytest \
+            libjansson-dev libcmocka-dev libpcre2-dev libc-ares-dev python3 python3-pytest \
             python3-requests strace libsqlite3-dev libpq-dev libmariadb-dev \
-            postgresql mariadb-server prometheus
+            postgresql mariadb-server prometheus dnsmasq-base
 
 deps: $(RAFT_LIB)
 

@@ -51,16 +51,11 @@ static char **split_list(const char *s, size_t *n)
     return v;
 }
 
-int join_cluster(const struct config *cfg, const char *join_arg,
-                 const char *api_url, char *err, size_t errlen)
+int join_members(const struct config *cfg, const char *const *list, size_t n,
+                 const char *what, const char *api_url, char *err,
+                 size_t errlen)
 {
-    size_t n = 0;
     err[0] = '\0';
-    char **members = join_arg ? split_list(join_arg, &n) : NULL;
-    const char *const *list = join_arg ? (const char *const *)members
-                                       : (const char *const *)cfg->join;
-    if (!join_arg)
-        n = cfg->n_join;
     const struct config_peer *me = &cfg->cluster_nodes[config_self_index(cfg)];
     char addr[300];
     snprintf(addr, sizeof addr, strchr(me->host, ':') ? "[%s]:%d" : "%s:%d",
@@ -101,10 +96,23 @@ int join_cluster(const struct config *cfg, const char *join_arg,
     }
     if (rc != 0 && (n == 0 || err[0] == '\0'))
         snprintf(err, errlen, "join: no member of %s accepted this node",
-                 join_arg ? join_arg : "the join list");
+                 what);
     http_result_free(&a);
     free(body);
-    for (size_t i = 0; members && i < n; i++)
+    return rc;
+}
+
+int join_cluster(const struct config *cfg, const char *join_arg,
+                 const char *api_url, char *err, size_t errlen)
+{
+    if (!join_arg)
+        return join_members(cfg, (const char *const *)cfg->join, cfg->n_join,
+                            "the join list", api_url, err, errlen);
+    size_t n = 0;
+    char **members = split_list(join_arg, &n);
+    int rc = join_members(cfg, (const char *const *)members, n, join_arg,
+                          api_url, err, errlen);
+    for (size_t i = 0; i < n; i++)
         free(members[i]);
     free(members);
     return rc;

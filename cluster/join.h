@@ -20,4 +20,10 @@ struct config;
 int join_cluster(const struct config *cfg, const char *join_arg,
                  const char *api_url, char *err, size_t errlen);
 
+/* The same with an explicit list of n "host:port" members (borrowed), e.g.
+ * found by DNS discovery; what names the list in the error message. */
+int join_members(const struct config *cfg, const char *const *list, size_t n,
+                 const char *what, const char *api_url, char *err,
+                 size_t errlen);
+
 #endif

@@ -107,6 +107,7 @@ void config_free(struct config *cfg)
     free_strings(cfg->trusted_proxies, cfg->n_trusted_proxies);
     free_strings(cfg->enum_domains, cfg->n_enum_domains);
     free_strings(cfg->enum_dns_servers, cfg->n_enum_dns_servers);
+    free_strings(cfg->dns_servers, cfg->n_dns_servers);
     free(cfg->node_name);
     free(cfg->data_dir);
     free(cfg->cluster_secret);

@@ -88,7 +88,12 @@ struct config {
     char **join;                     /* "host:api_port" of existing members */
     size_t n_join;
     char *cluster_secret;            /* NULL = none (loopback only) */
+    /* DNS discovery of the members to join (cluster/discovery.h): SRV
+     * _sms._tcp.<query>, asked of dns_servers ("host:port"; none = the
+     * system resolver).  NULL = off. */
     char *dns_cluster_query;
+    char **dns_servers;
+    size_t n_dns_servers;
     struct config_api api;
     struct config_listener web;      /* 8086 */
     struct config_listener metrics;  /* 9568 */

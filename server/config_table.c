@@ -77,6 +77,7 @@ static const struct key_desc config_keys[] = {
     LIST("join", K_HOSTPORTS, join, n_join, true),
     STR("cluster_secret", cluster_secret),
     STR("dns_cluster_query", dns_cluster_query),
+    LIST("dns_servers", K_HOSTPORTS, dns_servers, n_dns_servers, false),
     OBJ("api"),
     STR("api.listen_ip", api.listen_ip),
     NUM("api.port", K_INT, api.port, 0, 65535),

@@ -5,8 +5,11 @@
  * Loads the configuration, locks the data dir, starts the replicated store
  * (raft thread) and the REST API (HTTP threads), then waits for a signal:
  * SIGTERM/SIGINT stop gracefully, SIGHUP reopens the log file.  A node
- * with an empty data dir needs --bootstrap (a new cluster) or a join list
- * (an existing one); without either it exits with code 2 (SPEC §1).
+ * with an empty data dir needs --bootstrap (a new cluster), a join list
+ * (an existing one) or dns_cluster_query (an existing one whose members
+ * DNS SRV records name, cluster/discovery.h); without any it exits with
+ * code 2 (SPEC §1), as it does when discovery finds no member or none
+ * accepts it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "cluster/discovery.h"
 #include "cluster/join.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -135,34 +139,172 @@ static void block_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* True when host (no brackets) names this node: its advertised API host,
+ * its raft host, its listen address or its host name. */
+static bool is_own_host(const struct config *cfg, const char *api_url,
+                        const char *host)
+{
+    const char *h = strstr(api_url, "://");
+    h = h ? h + 3 : api_url;
+    size_t len = strcspn(h, h[0] == '[' ? "]" : ":/");
+    if (h[0] == '[')
+        h++, len--;
+    if (strlen(host) == len && strncmp(host, h, len) == 0)
+        return true;
+    int self = config_self_index(cfg);
+    if (self >= 0 && strcmp(host, cfg->cluster_nodes[self].host) == 0)
+        return true;
+    if (strcmp(host, cfg->api.listen_ip) == 0 || strcmp(host, "localhost") == 0)
+        return true;
+    char name[256];
+    if (gethostname(name, sizeof name) != 0)
+        return false;
+    name[sizeof name - 1] = '\0';
+    size_t short_len = strcspn(name, ".");
+    return strcmp(host, name) == 0 ||
+           (strncmp(host, name, short_len) == 0 && host[short_len] == '.');
+}
+
+/* True when member ("host:port" or "[v6]:port") is this node's own API. */
+static bool is_self(const struct config *cfg, const char *api_url,
+                    const char *member)
+{
+    const char *colon = strrchr(member, ':');
+    if (colon == NULL || atoi(colon + 1) != cfg->api.http_port)
+        return false;
+    char host[300];
+    const char *h = member[0] == '[' ? member + 1 : member;
+    size_t len = (size_t)(colon - h) - (member[0] == '[' ? 1 : 0);
+    snprintf(host, sizeof host, "%.*s", (int)len, h);
+    return is_own_host(cfg, api_url, host);
+}
+
+/* Looks the members up (dns_cluster_query) and keeps all but this node.
+ * Returns 0 with a new list in *out (discovery_free), or -1 with a message
+ * naming the query and what was found in err. */
+static int discover_join_list(const struct config *cfg, const char *api_url,
+                              char ***out, size_t *n, char *err,
+                              size_t errlen)
+{
+    const char *q = cfg->dns_cluster_query;
+    int port = cfg->api.http_port ? cfg->api.http_port : cfg->api.port;
+    char **found;
+    size_t n_found;
+    if (discover_members(q, (const char *const *)cfg->dns_servers,
+                         cfg->n_dns_servers, port, &found, &n_found, err,
+                         errlen) != 0)
+        return -1;
+    char seen[1024] = "";
+    *out = xcalloc(n_found ? n_found : 1, sizeof **out);
+    *n = 0;
+    for (size_t i = 0; i < n_found; i++) {
+        size_t used = strlen(seen);
+        snprintf(seen + used, sizeof seen - used, "%s%s", i ? ", " : "",
+                 found[i]);
+        if (is_self(cfg, api_url, found[i]))
+            free(found[i]);
+        else
+            (*out)[(*n)++] = found[i];
+    }
+    free(found);
+    log_info("dns_cluster_query: SRV _sms._tcp.%s: %s%s", q,
+             n_found ? seen : "no records",
+             *n < n_found ? " (this node excluded)" : "");
+    if (*n > 0)
+        return 0;
+    snprintf(err, errlen,
+             "dns_cluster_query: SRV _sms._tcp.%s found %s: no member to "
+             "join through",
+             q, n_found ? seen : "no records");
+    discovery_free(*out, 0);
+    *out = NULL;
+    return -1;
+}
+
+/* How a node with an empty data dir comes in: a new cluster, a join list,
+ * or the members DNS discovery found (owned). */
+struct start_plan {
+    bool fresh, joining;
+    char **found; /* discovered members, NULL when not discovering */
+    size_t n_found;
+};
+
+/* Decides the start mode; discovery's DNS look-up happens here, before raft
+ * touches the data dir.  Returns 0, or the exit code with the message
+ * printed. */
+static int plan_start(const struct config *cfg, const struct args *a,
+                      const char *url, struct start_plan *p)
+{
+    char err[1200];
+    memset(p, 0, sizeof *p);
+    p->fresh = !node_has_state(cfg->data_dir);
+    p->joining = p->fresh && (a->join || cfg->n_join > 0) && !a->bootstrap;
+    if (!p->fresh || a->bootstrap || p->joining)
+        return 0;
+    if (cfg->dns_cluster_query == NULL) {
+        fprintf(stderr,
+                "smscd: data_dir %s is empty: start with --bootstrap to form a "
+                "new cluster from cluster_nodes, or with --join HOST:PORT "
+                "(config key join) or dns_cluster_query to join an existing "
+                "one\n",
+                cfg->data_dir);
+        return EXIT_NEEDS_INTENT;
+    }
+    if (discover_join_list(cfg, url, &p->found, &p->n_found, err,
+                           sizeof err) != 0) {
+        fprintf(stderr, "smscd: %s\n", err);
+        return EXIT_NEEDS_INTENT;
+    }
+    return 0;
+}
+
+/* Joins as the plan says; returns 0, or the exit code with err set. */
+static int join_as_planned(const struct config *cfg, const struct args *a,
+                           const struct start_plan *p, const char *url,
+                           char *err, size_t errlen)
+{
+    if (p->joining)
+        return join_cluster(cfg, a->join, url, err, errlen) == 0 ? 0 : 1;
+    if (p->found == NULL)
+        return 0;
+    char found[1024] = "";
+    for (size_t i = 0, used = 0; i < p->n_found && used < sizeof found; i++)
+        used += (size_t)snprintf(found + used, sizeof found - used, "%s%s",
+                                 i ? ", " : "", p->found[i]);
+    char why[1024];
+    if (join_members(cfg, (const char *const *)p->found, p->n_found,
+                     "the discovered members", url, why, sizeof why) != 0) {
+        snprintf(err, errlen, "dns_cluster_query %s (found %s): %s",
+                 cfg->dns_cluster_query, found, why);
+        return EXIT_NEEDS_INTENT;
+    }
+    return 0;
+}
+
 static int run(struct config *cfg, const struct args *a)
 {
-    char err[512];
+    char err[1200];
     if (lock_data_dir(cfg->data_dir, err, sizeof err) < 0) {
         fprintf(stderr, "smscd: %s\n", err);
         return 1;
     }
-    bool fresh = !node_has_state(cfg->data_dir);
-    bool joining = fresh && (a->join || cfg->n_join > 0) && !a->bootstrap;
-    if (fresh && !a->bootstrap && !joining) {
-        fprintf(stderr,
-                "smscd: data_dir %s is empty: start with --bootstrap to form a "
-                "new cluster from cluster_nodes, or with --join HOST:PORT "
-                "(config key join) to join an existing one\n",
-                cfg->data_dir);
-        return EXIT_NEEDS_INTENT;
-    }
+    char *url = api_advertise_url(cfg);
+    struct start_plan plan;
+    int rc = plan_start(cfg, a, url, &plan);
     struct cmd_import routes = {0}, rules = {0};
+    if (rc != 0) {
+        free(url);
+        return rc;
+    }
+    rc = 1;
     if (api_initial_tables(cfg, &routes, &rules, err, sizeof err) != 0) {
         fprintf(stderr, "smscd: %s\n", err);
-        return 1;
+        goto err_after_plan;
     }
     block_signals();
     struct store *store = store_new();
-    char *url = api_advertise_url(cfg);
-    struct node *node = node_new(cfg, store, a->bootstrap && fresh, url, err,
-                                 sizeof err);
-    int rc = 1;
+    struct node *node = node_new(cfg, store, a->bootstrap && plan.fresh, url,
+                                 err, sizeof err);
     struct api *api = NULL;
     if (node != NULL)
         node_set_initial_tables(node, &routes, &rules);
@@ -173,7 +315,8 @@ static int run(struct config *cfg, const struct args *a)
     api = api_start(cfg, node, store, err, sizeof err);
     if (api == NULL)
         goto out;
-    if (joining && join_cluster(cfg, a->join, url, err, sizeof err) != 0)
+    rc = join_as_planned(cfg, a, &plan, url, err, sizeof err);
+    if (rc != 0)
         goto out;
     log_info("smscd %s: node %s ready (api %s)", SMSC_VERSION, cfg->node_name,
              url);
@@ -184,13 +327,14 @@ static int run(struct config *cfg, const struct args *a)
     api = NULL;
     if (node_step_down(node, STEP_DOWN_MS))
         log_info("leadership handed over before stopping");
-    rc = 0;
 out:
     if (rc != 0)
         fprintf(stderr, "smscd: %s\n", err);
     api_stop(api, 5000);
     node_stop(node);
     store_free(store);
+err_after_plan:
+    discovery_free(plan.found, plan.n_found);
     free(url);
     return rc;
 }

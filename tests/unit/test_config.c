@@ -205,6 +205,7 @@ static const char full_config[] =
     "  \"join\": [\"10.0.0.1:8080\", \"[fd00::3]:8443\"],\n"
     "  \"cluster_secret\": \"s3cret\",\n"
     "  \"dns_cluster_query\": \"smsc.internal\",\n"
+    "  \"dns_servers\": [\"10.0.0.53:53\", \"[fd00::53]:5353\"],\n"
     "  \"api\": {\"listen_ip\": \"10.0.0.2\", \"port\": 9443,\n"
     "          \"http_port\": 0, \"enable_tls\": false,\n"
     "          \"tls_cert_path\": \"/c.pem\", \"tls_key_path\": \"/k.pem\",\n"
@@ -255,6 +256,8 @@ static void check_full_cluster(const struct config *cfg)
     assert_string_equal(cfg->join[1], "[fd00::3]:8443");
     assert_string_equal(cfg->cluster_secret, "s3cret");
     assert_string_equal(cfg->dns_cluster_query, "smsc.internal");
+    assert_int_equal(cfg->n_dns_servers, 2);
+    assert_string_equal(cfg->dns_servers[1], "[fd00::53]:5353");
 }
 
 static void check_full_rest(const struct config *cfg)
@@ -365,7 +368,7 @@ static void test_ranges(void **state)
                  "api.port: expected an integer between 0 and 65535");
     expect_error("{\"api\": {\"max_body_bytes\": 100}}",
                  "api.max_body_bytes: expected an integer between 1024 and "
-                 "67108864");
+                 "1073741824");
     expect_error("{\"raft\": {\"segment_bytes\": 33554432}}",
                  "raft.segment_bytes: expected an integer between 1048576 and "
                  "16777216");
@@ -496,6 +499,8 @@ static void test_join(void **state)
     expect_error("{\"join\": 7}", "join: expected an array or a string");
     expect_error("{\"enum_dns_servers\": [\"1.1.1.1\"]}",
                  "enum_dns_servers[0]: expected \"host:port\"");
+    expect_error("{\"dns_servers\": [\"127.0.0.1:53\", \"10.0.0.1\"]}",
+                 "dns_servers[1]: expected \"host:port\"");
 }
 
 static void test_syntax_errors(void **state)
