@@ -274,8 +274,10 @@ static int join_as_planned(const struct config *cfg, const struct args *a,
     char why[1024];
     if (join_members(cfg, (const char *const *)p->found, p->n_found,
                      "the discovered members", url, why, sizeof why) != 0) {
-        snprintf(err, errlen, "dns_cluster_query %s (found %s): %s",
-                 cfg->dns_cluster_query, found, why);
+        int n = snprintf(err, errlen, "dns_cluster_query %s (found %.400s): ",
+                         cfg->dns_cluster_query, found);
+        if (n > 0 && (size_t)n < errlen)
+            snprintf(err + n, errlen - (size_t)n, "%s", why);
         return EXIT_NEEDS_INTENT;
     }
     return 0;
