@@ -427,6 +427,7 @@ void node_stop(struct node *n)
         raft_uv_tcp_close(&n->transport);
     if (n->loop_inited)
         uv_loop_close(&n->loop);
+    free(n->transfer_orphan);
     hmap_u64_free(&n->inflight);
     cmd_import_free(&n->init_routes, true);
     cmd_import_free(&n->init_rules, false);
@@ -546,12 +547,25 @@ struct step_down {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool done;
+    bool abandoned;      /* the waiter gave up: the completion frees it */
 };
+
+static void step_down_free(struct step_down *sd)
+{
+    pthread_mutex_destroy(&sd->lock);
+    pthread_cond_destroy(&sd->cond);
+    free(sd);
+}
 
 static void stepped_down(struct node_call *c)
 {
     struct step_down *sd = c->data;
     pthread_mutex_lock(&sd->lock);
+    if (sd->abandoned) {
+        pthread_mutex_unlock(&sd->lock);
+        step_down_free(sd);
+        return;
+    }
     sd->done = true;
     pthread_cond_signal(&sd->cond);
     pthread_mutex_unlock(&sd->lock);
@@ -579,15 +593,17 @@ bool node_step_down(struct node *n, int timeout_ms)
     while (!sd->done)
         if (pthread_cond_timedwait(&sd->cond, &sd->lock, &ts) != 0)
             break;
-    bool done = sd->done;
+    if (!sd->done) {
+        /* still the raft thread's: completed (and freed) by it, at the
+         * latest when node_stop fails what is left */
+        sd->abandoned = true;
+        pthread_mutex_unlock(&sd->lock);
+        return false;
+    }
     pthread_mutex_unlock(&sd->lock);
-    bool moved = done && sd->call.outcome == NODE_DONE &&
+    bool moved = sd->call.outcome == NODE_DONE &&
                  sd->call.result.status == 200;
-    if (done) {
-        pthread_mutex_destroy(&sd->lock);
-        pthread_cond_destroy(&sd->cond);
-        free(sd);
-    } /* else the raft thread still owns it: completed at node_stop */
+    step_down_free(sd);
     return moved;
 }
 

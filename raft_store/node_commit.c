@@ -339,6 +339,7 @@ void commit_pump(struct node *n)
 
 void commit_fail_all(struct node *n, int outcome)
 {
+    members_fail_transfer(n, outcome);
     commit_drain_queue(n);
     fail_pending(n, outcome);
     while (n->n_waiters > 0)

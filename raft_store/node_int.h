@@ -33,6 +33,8 @@ struct sub {
     struct sub *next;
 };
 
+struct transfer;
+
 struct sub_list {
     struct sub *head;
     struct sub *tail;
@@ -96,6 +98,8 @@ struct node {
     bool closing;
     bool announced;                  /* init / node_info proposed as leader */
     struct node_call *snapshot_calls; /* waiting for an asked snapshot */
+    struct transfer *transfer;       /* a leadership transfer in flight */
+    struct transfer *transfer_orphan; /* failed at close, freed at stop */
     struct cmd_import init_routes;   /* the config's tables, for init */
     struct cmd_import init_rules;
 
@@ -118,6 +122,8 @@ struct sub *sub_pop(struct sub_list *l);
 /* node_members.c */
 void members_add(struct node *n, struct sub *s); /* takes s */
 void members_change(struct node *n, struct sub *s); /* REMOVE/ASSIGN/TRANSFER */
+/* At close: completes a transfer still in flight with outcome. */
+void members_fail_transfer(struct node *n, int outcome);
 
 /* node_fsm.c */
 void node_fsm_init(struct node *n);

@@ -118,9 +118,29 @@ struct transfer {
     struct node_call *call;
 };
 
+void members_fail_transfer(struct node *n, int outcome)
+{
+    struct transfer *t = n->transfer;
+    if (t == NULL)
+        return;
+    /* raft is closing: the transfer callback will not come */
+    n->transfer = NULL;
+    commit_complete(t->call, outcome);
+    /* t itself stays with raft's request until raft is closed; freed by
+     * node_stop */
+    n->transfer_orphan = t;
+}
+
 static void transferred(struct raft_transfer *req)
 {
     struct transfer *t = req->data;
+    if (t->node->transfer_orphan == t) {
+        /* already failed at close; raft is done with it now */
+        t->node->transfer_orphan = NULL;
+        free(t);
+        return;
+    }
+    t->node->transfer = NULL;
     raft_id lid = 0;
     const char *addr = NULL;
     raft_leader(&t->node->raft, &lid, &addr);
@@ -175,6 +195,8 @@ void members_change(struct node *n, struct sub *s)
         t->call = call;
         t->req.data = t;
         rv = raft_transfer(&n->raft, &t->req, id, transferred);
+        if (rv == 0)
+            n->transfer = t;
         if (rv != 0) {
             free(t);
             call->result.status = status_of(rv);
