@@ -22,6 +22,10 @@ struct api *api_start(const struct config *cfg, struct node *node,
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, then
  * stops the threads and frees everything. */
 void api_stop(struct api *a, int grace_ms);
+/* The first half of api_stop: new requests get 503, in-flight ones get up
+ * to grace_ms to finish, the CDR writer stops; the HTTP threads keep
+ * running (to answer what the node completes at its shutdown). */
+void api_quiesce(struct api *a, int grace_ms);
 struct cmd_import;
 /* The config's initial sms_routes and translation_rules as records for the
  * cluster's init command (zeroed imports in, filled on success).  Returns

@@ -83,6 +83,7 @@ struct api {
     atomic_long async_backlog;     /* accepted, not yet committed */
     atomic_int inflight_requests;
     atomic_bool stopping;
+    bool quiesced;                 /* api_quiesce done (main thread) */
     char node_name[64];
     uint64_t incarnation;      /* random per process, in node-made ids */
     struct cdr_writer *cdr;    /* this node's CDR writer (cdr.c) */

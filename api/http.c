@@ -329,9 +329,9 @@ static void stop_thread(struct api_thread *t)
     pthread_mutex_destroy(&t->done_lock);
 }
 
-void api_stop(struct api *a, int grace_ms)
+void api_quiesce(struct api *a, int grace_ms)
 {
-    if (a == NULL)
+    if (a == NULL || a->quiesced)
         return;
     atomic_store(&a->stopping, true);
     for (int waited = 0; waited < grace_ms; waited += 20) {
@@ -341,6 +341,20 @@ void api_stop(struct api *a, int grace_ms)
         usleep(20 * 1000);
     }
     api_cdr_stop(a); /* its last query jobs hand back to live threads */
+    a->quiesced = true;
+}
+
+void api_stop(struct api *a, int grace_ms)
+{
+    if (a == NULL)
+        return;
+    api_quiesce(a, grace_ms);
+    /* what the node completed at its shutdown is answered by now, or soon */
+    for (int waited = 0; waited < grace_ms; waited += 20) {
+        if (atomic_load(&a->inflight_requests) == 0)
+            break;
+        usleep(20 * 1000);
+    }
     for (int i = 0; a->threads && i < a->n_threads; i++)
         stop_thread(&a->threads[i]);
     api_cdr_free(a);

@@ -407,9 +407,9 @@ int node_start(struct node *n, char *err, size_t errlen)
     return 0;
 }
 
-void node_stop(struct node *n)
+void node_shutdown(struct node *n)
 {
-    if (n == NULL)
+    if (n == NULL || n->shut_down)
         return;
     if (n->thread_started) {
         pthread_mutex_lock(&n->qlock);
@@ -421,12 +421,27 @@ void node_stop(struct node *n)
         close_all(n); /* start-up failed half way */
         uv_run(&n->loop, UV_RUN_DEFAULT);
     }
+    pthread_mutex_lock(&n->qlock);
+    n->stopping = true; /* later submissions complete with NODE_SHUTDOWN */
+    pthread_mutex_unlock(&n->qlock);
     if (n->io_inited)
         raft_uv_close(&n->io);
     if (n->transport_inited)
         raft_uv_tcp_close(&n->transport);
     if (n->loop_inited)
         uv_loop_close(&n->loop);
+    pthread_mutex_lock(&n->slock);
+    n->status.role = NODE_ROLE_UNAVAILABLE;
+    n->status.leader_id = 0;
+    pthread_mutex_unlock(&n->slock);
+    n->shut_down = true;
+}
+
+void node_free(struct node *n)
+{
+    if (n == NULL)
+        return;
+    node_shutdown(n);
     free(n->transfer_orphan);
     hmap_u64_free(&n->inflight);
     cmd_import_free(&n->init_routes, true);
@@ -439,6 +454,11 @@ void node_stop(struct node *n)
     pthread_mutex_destroy(&n->qlock);
     pthread_mutex_destroy(&n->slock);
     free(n);
+}
+
+void node_stop(struct node *n)
+{
+    node_free(n);
 }
 
 void node_set_initial_tables(struct node *n, struct cmd_import *routes,

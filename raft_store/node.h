@@ -90,6 +90,11 @@ int node_start(struct node *n, char *err, size_t errlen);
 /* Stops the raft thread (completing every pending call with
  * NODE_SHUTDOWN) and frees the node.  Main thread. */
 void node_stop(struct node *n);
+/* The two halves of node_stop: after node_shutdown every call completes at
+ * once with NODE_SHUTDOWN and the status reads "unavailable", but the node
+ * stays valid for other threads until node_free.  Main thread. */
+void node_shutdown(struct node *n);
+void node_free(struct node *n);
 
 /* Any thread.  Copies the encoded command (cmd_encode) and proposes it;
  * call may be NULL for fire-and-forget commands. */

@@ -100,6 +100,7 @@ struct node {
     struct node_call *snapshot_calls; /* waiting for an asked snapshot */
     struct transfer *transfer;       /* a leadership transfer in flight */
     struct transfer *transfer_orphan; /* failed at close, freed at stop */
+    bool shut_down;                  /* node_shutdown done (main thread) */
     struct cmd_import init_routes;   /* the config's tables, for init */
     struct cmd_import init_rules;
 

@@ -325,15 +325,17 @@ static int run(struct config *cfg, const struct args *a)
     int sig = wait_for_signal();
     log_info("signal %d: shutting down", sig);
     /* finish what is in flight while still leading, then hand over */
-    api_stop(api, 5000);
-    api = NULL;
+    api_quiesce(api, 5000);
     if (node_step_down(node, STEP_DOWN_MS))
         log_info("leadership handed over before stopping");
 out:
     if (rc != 0)
         fprintf(stderr, "smscd: %s\n", err);
+    /* the node first: it completes every call still pending, which the
+     * HTTP threads (still running) answer; then they stop */
+    node_shutdown(node);
     api_stop(api, 5000);
-    node_stop(node);
+    node_free(node);
     store_free(store);
 err_after_plan:
     discovery_free(plan.found, plan.n_found);
