@@ -142,10 +142,6 @@ void api_reply_error(struct api_req *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (status >= 500)
-        log_warn("http %s -> %d: %s request_id=%s",
-                 r->req ? evhttp_request_get_uri(r->req) : "-", status, detail,
-                 r->rid);
     api_reply_json(r, status,
                    json_pack("{s:{s:s}}", "errors", "detail", detail));
 }

@@ -52,11 +52,13 @@ static void wait_answer(ares_channel ch, struct lookup *l, long long deadline)
     while (!l->done) {
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+        unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
         nfds_t nfd = 0;
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                               (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+        for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+            /* the ARES_GETSOCK_* macros shift a signed 1 by up to 31 */
+            bool rd = bits & (1u << i);
+            bool wr = bits & (1u << (i + ARES_GETSOCK_MAXNUM));
+            short ev = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
             if (ev)
                 pfd[nfd++] = (struct pollfd){.fd = socks[i], .events = ev};
         }
