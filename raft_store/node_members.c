@@ -33,15 +33,22 @@ static void finish(struct change *c, int status, const char *detail)
     free(c);
 }
 
+/* A change raft could not make: 503 with raft's reason; true when so. */
+static bool change_failed(struct change *c, int status)
+{
+    if (status == 0)
+        return false;
+    log_warn("raft: membership change for %016llx failed: %s",
+             (unsigned long long)c->id, raft_strerror(status));
+    finish(c, 503, raft_strerror(status));
+    return true;
+}
+
 static void changed(struct raft_change *req, int status)
 {
     struct change *c = req->data;
-    if (status != 0) {
-        log_warn("raft: membership change for %016llx failed: %s",
-                 (unsigned long long)c->id, raft_strerror(status));
-        finish(c, 503, raft_strerror(status));
+    if (change_failed(c, status))
         return;
-    }
     if (c->promoting) {
         log_info("raft: %016llx is now a voter", (unsigned long long)c->id);
         finish(c, 201, "added");
@@ -102,12 +109,8 @@ void members_add(struct node *n, struct sub *s)
 static void change_done(struct raft_change *req, int status)
 {
     struct change *c = req->data;
-    if (status != 0) {
-        log_warn("raft: membership change for %016llx failed: %s",
-                 (unsigned long long)c->id, raft_strerror(status));
-        finish(c, 503, raft_strerror(status));
+    if (change_failed(c, status))
         return;
-    }
     log_info("raft: membership of %016llx changed", (unsigned long long)c->id);
     finish(c, 200, "changed");
 }
