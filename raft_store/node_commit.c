@@ -174,6 +174,7 @@ void commit_drain_queue(struct node *n)
             s->call->next = n->snapshot_calls;
             n->snapshot_calls = s->call;
             raft_set_snapshot_threshold(&n->raft, 1);
+            free(s->bytes);
             break;
         }
         free(s);
