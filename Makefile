@@ -77,9 +77,11 @@ $(BUILD)/obj/gen/sql_schema.o: $(SQL_SCHEMA_C)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIB_A): $(LIB_OBJ)
+# Depends on libraft.a too, so every program relinks when the raft build
+# changes (a new patch level).
+$(LIB_A): $(LIB_OBJ) $(RAFT_LIB)
 	@rm -f $@
-	$(Q)ar rcs $@ $^
+	$(Q)ar rcs $@ $(filter %.o,$^)
 
 $(SMSCD): $(BUILD)/obj/server/main.o $(LIB_A)
 	@$(if $(V),,echo "  LD      $@")
