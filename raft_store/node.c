@@ -290,9 +290,12 @@ static void close_all(struct node *n)
         uv_close((uv_handle_t *)&n->check, NULL);
         commit_fail_all(n, NODE_SHUTDOWN);
         uv_close((uv_handle_t *)&n->wake, NULL);
+        node_snap_cancel(n);
     }
-    if (n->raft_inited)
+    if (n->raft_inited) {
         raft_close(&n->raft, NULL);
+        node_snap_cancel_request(n);
+    }
 }
 
 static void wake_cb(uv_async_t *h)
@@ -389,6 +392,7 @@ int node_start(struct node *n, char *err, size_t errlen)
     }
     uv_async_init(&n->loop, &n->wake, wake_cb);
     n->wake.data = n;
+    node_snap_init(n);
     uv_check_init(&n->loop, &n->check);
     n->check.data = n;
     uv_check_start(&n->check, check_cb);

@@ -24,6 +24,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     struct node *n = fsm->data;
     uint64_t index = raft_last_applied(&n->raft) + 1;
     uint32_t count = 0;
+    n->snap.log_bytes += buf->len;
+    n->snap.log_entries++;
     store_set_local_counting(n->store, raft_state(&n->raft) == RAFT_LEADER);
     struct store_result *res =
         store_apply_entry(n->store, index, buf->base, buf->len, &count);
@@ -52,13 +54,17 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     return 0;
 }
 
-/* raft frees the buffers it gets with raft_free(); smsc installs no raft
- * heap, so raft_free is free() and the snapshot buffer is handed over as
- * is, without a copy. */
+/* Serialises in a forked child when it can (node_snap.c), in place
+ * otherwise.  Either way raft gives the buffers back through
+ * fsm_snapshot_finalize(). */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                         unsigned *n_bufs)
 {
     struct node *n = fsm->data;
+    if (n->snapshot_calls != NULL)
+        raft_set_snapshot_threshold(&n->raft, n->snap.threshold);
+    if (node_snap_fork(n, bufs, n_bufs) == 0)
+        return 0;
     struct buf b;
     buf_init(&b);
     store_snapshot(n->store, &b);
@@ -71,20 +77,26 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
     (*bufs)[0].base = buf_steal(&b, NULL);
     *n_bufs = 1;
     uint64_t index = raft_last_applied(&n->raft);
-    log_info("raft: snapshot at index %llu (%zu bytes)",
+    log_info("raft: snapshot at index %llu (%zu bytes, in place)",
              (unsigned long long)index, (*bufs)[0].len);
-    if (n->snapshot_calls != NULL) {
-        raft_set_snapshot_threshold(&n->raft,
-                                    (unsigned)n->cfg->raft.snapshot_threshold);
-        while (n->snapshot_calls) {
-            struct node_call *c = n->snapshot_calls;
-            n->snapshot_calls = c->next;
-            c->index = index;
-            c->result.status = 200;
-            c->result.id = (int64_t)(*bufs)[0].len;
-            commit_complete(c, NODE_DONE);
-        }
+    while (n->snapshot_calls) {
+        struct node_call *c = n->snapshot_calls;
+        n->snapshot_calls = c->next;
+        c->index = index;
+        c->result.status = 200;
+        c->result.id = (int64_t)(*bufs)[0].len;
+        commit_complete(c, NODE_DONE);
     }
+    node_snap_retune(n, (*bufs)[0].len);
+    return 0;
+}
+
+static int fsm_snapshot_finalize(struct raft_fsm *fsm,
+                                 struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    node_snap_release(fsm->data, *bufs, *n_bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
     return 0;
 }
 
@@ -104,9 +116,10 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 void node_fsm_init(struct node *n)
 {
     memset(&n->fsm, 0, sizeof n->fsm);
-    n->fsm.version = 1;
+    n->fsm.version = 2;
     n->fsm.data = n;
     n->fsm.apply = fsm_apply;
     n->fsm.snapshot = fsm_snapshot;
+    n->fsm.snapshot_finalize = fsm_snapshot_finalize;
     n->fsm.restore = fsm_restore;
 }

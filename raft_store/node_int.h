@@ -53,6 +53,34 @@ struct inflight {
     double packed_at;             /* monotonic ms */
 };
 
+/* A snapshot being serialised by a forked child (node_snap.c); raft
+ * thread only, except wait_status (the waiter thread, then done). */
+struct node_snap {
+    bool inited, busy;
+    pid_t pid;
+    int fd;                 /* the memfd the child writes */
+    pthread_t waiter;       /* reaps the child, wakes `done` */
+    int wait_status;
+    uv_async_t done;
+    uint64_t index;
+    double started;         /* monotonic ms at the fork */
+    struct node_call *calls; /* POST /api/cluster/snapshot callers */
+    struct raft_buffer *placeholder; /* what snapshot() gave raft */
+    struct raft_io_snapshot_put *req; /* raft's put, held until done */
+    raft_io_snapshot_put_cb cb;
+    struct raft_snapshot *snapshot;
+    unsigned trailing;
+    uint64_t log_bytes;     /* entries applied since the last snapshot */
+    uint64_t log_entries;
+    unsigned threshold;     /* raft's snapshot threshold now */
+    void *map;              /* the bytes, mapped until raft releases them */
+    size_t map_len;
+    int (*real_put)(struct raft_io *io, unsigned trailing,
+                    struct raft_io_snapshot_put *req,
+                    const struct raft_snapshot *snapshot,
+                    raft_io_snapshot_put_cb cb);
+};
+
 struct node {
     const struct config *cfg;
     struct store *store;
@@ -98,6 +126,7 @@ struct node {
     bool closing;
     bool announced;                  /* init / node_info proposed as leader */
     struct node_call *snapshot_calls; /* waiting for an asked snapshot */
+    struct node_snap snap;           /* a background snapshot */
     struct transfer *transfer;       /* a leadership transfer in flight */
     struct transfer *transfer_orphan; /* failed at close, freed at stop */
     bool shut_down;                  /* node_shutdown done (main thread) */
@@ -128,5 +157,25 @@ void members_fail_transfer(struct node *n, int outcome);
 
 /* node_fsm.c */
 void node_fsm_init(struct node *n);
+
+/* node_snap.c */
+/* Wraps the io's snapshot_put and sets up the wake-up (loop inited). */
+void node_snap_init(struct node *n);
+/* From the FSM's snapshot(): forks a child that serialises the state; on
+ * success gives raft a placeholder buffer and returns 0, else -1 (then
+ * serialise in place). */
+int node_snap_fork(struct node *n, struct raft_buffer **bufs, unsigned *n_bufs);
+/* The FSM's snapshot_finalize: frees what snapshot() gave raft. */
+void node_snap_release(struct node *n, struct raft_buffer *bufs,
+                       unsigned n_bufs);
+/* A snapshot of `bytes` was taken: the next one waits until the log holds
+ * about half as many bytes (never fewer entries than the configured
+ * threshold), so snapshot work stays proportional to the write volume as
+ * the state grows. */
+void node_snap_retune(struct node *n, size_t bytes);
+/* At close, before raft_close: kills a running child. */
+void node_snap_cancel(struct node *n);
+/* At close, after raft_close: completes a held put as cancelled. */
+void node_snap_cancel_request(struct node *n);
 
 #endif

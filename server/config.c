@@ -68,6 +68,7 @@ static void config_defaults(struct config *cfg)
     cfg->raft.election_timeout_ms = 1000;
     cfg->raft.heartbeat_timeout_ms = 100;
     cfg->raft.snapshot_threshold = 32768;
+    cfg->raft.snapshot_in_background = true;
     cfg->raft.snapshot_trailing = 4096;
     cfg->raft.segment_bytes = 8 * 1024 * 1024;
     cfg->database.adapter = xstrdup("sqlite");

@@ -57,6 +57,7 @@ struct config_raft {
     int snapshot_threshold;      /* entries between snapshots, 32768 */
     int snapshot_trailing;       /* entries kept after a snapshot, 4096 */
     int64_t segment_bytes;       /* 8 MiB, must stay <= 16 MiB */
+    bool snapshot_in_background; /* true: a forked child serialises */
 };
 
 struct config_database {

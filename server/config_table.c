@@ -109,6 +109,7 @@ static const struct key_desc config_keys[] = {
         100000000),
     NUM("raft.snapshot_trailing", K_INT, raft.snapshot_trailing, 0, 100000000),
     NUM("raft.segment_bytes", K_I64, raft.segment_bytes, MIB, 16 * MIB),
+    BOOL("raft.snapshot_in_background", raft.snapshot_in_background),
     OBJ("database"),
     CHOICE("database.adapter", database.adapter, adapters),
     STR("database.username", database.username),
