@@ -448,6 +448,14 @@ int ctl_bench(const struct ctl *c, const struct ctl_cmd *cmd,
     json_t *doc = NULL, *nodes = json_array();
     for (int i = 0; rc == CTL_OK && i < o->ntargets; i++)
         json_array_append_new(nodes, json_string(o->targets[i].url));
+    /* every target must answer first: a typo'd URL is exit 3, not a
+     * table of socket errors */
+    for (int i = 0; rc == CTL_OK && i < o->ntargets; i++) {
+        json_t *st;
+        rc = ctl_call(c, o->targets[i].url, "GET", "/api/status", NULL, 0,
+                      NULL, &st);
+        json_decref(st);
+    }
     if (rc == CTL_OK && o->use_leader)
         rc = find_leader(c, o);
     if (rc != CTL_OK) {

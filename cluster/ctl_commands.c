@@ -10,9 +10,6 @@
     "writes the export document (to FILE or stdout), `import FILE` loads "     \
     "one\n(merged by id, or with --replace instead of the current set)."
 
-#define UNAVAILABLE_HELP                                                       \
-    "Not available in this version: prints so and exits 1.  Coming: "
-
 /* clang-format off */
 const struct ctl_cmd ctl_commands[] = {
     {"status", NULL, NULL, 0, 0,

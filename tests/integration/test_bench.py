@@ -128,13 +128,13 @@ def test_help_and_bad_options():
         assert named in res.stderr, (args, res.stderr)
 
 
-def test_unreachable_node_exits_nonzero(tmp_path):
+def test_unreachable_node_exits_3(tmp_path):
     port = smsc.free_port()
     res = subprocess.run(
         [SMSCCTL, "--node", f"http://127.0.0.1:{port}", "--timeout", "2",
          "bench", "--scenario", "create_async", "--duration", "0.5",
          "--warmup", "0"], capture_output=True, text=True, timeout=60)
-    assert res.returncode != 0
+    assert res.returncode == 3, res.stderr
 
 
 def test_cluster_spread_and_leader(cluster3, tmp_path):
