@@ -121,7 +121,7 @@ json_t *bench_result_json(const struct bench_result *r)
     json_t *by_status = json_object();
     for (int i = 0; i < BENCH_STATUS_MAX; i++)
         if (r->status_err[i]) {
-            char k[8];
+            char k[16];
             snprintf(k, sizeof k, "%d", i);
             json_object_set_new(by_status, k,
                                 json_integer((json_int_t)r->status_err[i]));
