@@ -9,8 +9,9 @@
 #   make test       unit tests, a short fuzz run, integration tests
 #   make san        the same suites under ASan + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make bench      the benchmark harness against a local node and cluster
+#   make bench      smscctl bench's scenario suite against a local node
 #                   (after the micro-benchmarks: make bench-micro)
+#   make bench-cluster  the same against a local three-node cluster
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -219,9 +220,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 bench-micro: $(MICRO_BENCH)
 	@for b in $(MICRO_BENCH); do $$b; done
 
+# The scenario suite of `smscctl bench` (create, create_async, raw,
+# raw_async, fetch, list) on one fresh node (tests/bench/bench.py), and on
+# a fresh three-node cluster with CDRs to SQLite, through the leader and
+# spread over all nodes (tests/bench/bench_cluster.py; JSON in
+# $(BUILD)/bench/cluster.json).  BENCH_ARGS go to the script, and what it
+# does not know to smscctl bench: BENCH_ARGS="--runs 3 --duration 5".
 bench: deps all bench-micro
-	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -q wrk; }
-	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
+	/usr/bin/python3 tests/bench/bench.py --smscd $(abspath $(SMSCD)) \
+	  --out $(BUILD)/bench/node.json $(BENCH_ARGS)
+
+bench-cluster: deps all
+	/usr/bin/python3 tests/bench/bench_cluster.py --smscd $(abspath $(SMSCD)) \
+	  --out $(BUILD)/bench/cluster.json $(BENCH_ARGS)
 
 # Submission throughput with CDRs off / SQLite / PostgreSQL / MariaDB and
 # the CDR writer's sustained rows/s (tests/bench/cdr_bench.py).
@@ -238,4 +249,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps fuzz-smoke bench bench-micro bench-cdr bench-scrape clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-cluster bench-micro bench-cdr bench-scrape clean

@@ -31,7 +31,7 @@ struct ctl {
     int timeout_s;       /* per HTTP request */
 };
 
-#define CTL_MAX_OPTS 6
+#define CTL_MAX_OPTS 14
 #define CTL_MAX_POS 8
 
 /* One option of a command: "--name" (flag) or "--name VALUE". */
@@ -131,5 +131,7 @@ ctl_run_fn ctl_messages_list, ctl_messages_get, ctl_messages_send,
 ctl_run_fn ctl_settings_get, ctl_settings_set, ctl_table_export,
     ctl_table_import, ctl_table_list, ctl_frontends, ctl_cdr_stats, ctl_logs,
     ctl_backup, ctl_restore, ctl_snapshot, ctl_unavailable;
+/* `bench`, the load generator (ctl_bench.c, engine in bench_*.c) */
+ctl_run_fn ctl_bench;
 
 #endif

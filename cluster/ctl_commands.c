@@ -10,9 +10,6 @@
     "writes the export document (to FILE or stdout), `import FILE` loads "     \
     "one\n(merged by id, or with --replace instead of the current set)."
 
-#define UNAVAILABLE_HELP                                                       \
-    "Not available in this version: prints so and exits 1.  Coming: "
-
 /* clang-format off */
 const struct ctl_cmd ctl_commands[] = {
     {"status", NULL, NULL, 0, 0,
@@ -175,10 +172,38 @@ const struct ctl_cmd ctl_commands[] = {
      ctl_snapshot,
      {{NULL}}},
     {"bench", NULL, NULL, 0, 0,
-     "(coming) measure submit throughput",
-     UNAVAILABLE_HELP "a load generator against the API.",
-     ctl_unavailable,
-     {{NULL}}},
+     "load-test the API: throughput and latency per scenario",
+     "Keeps --connections keep-alive HTTP/1.1 connections (plain http://\n"
+     "only) spread over --nodes, and runs each scenario for --warmup plus\n"
+     "--duration seconds, in this order: create (POST /api/messages),\n"
+     "create_async (POST /api/messages/create_async), raw and raw_async\n"
+     "(POST /api/messages_raw[/async], an SMS-SUBMIT PDU), fetch\n"
+     "(GET /api/messages/queue?smsc=bench_fetch&limit=100, a read that\n"
+     "claims nothing, after loading --pending messages for bench_fetch)\n"
+     "and list (GET /api/messages?limit=100).  Messages go to dest_smsc\n"
+     "bench_gw, each body numbered so no two are alike.  A row per scenario:\n"
+     "2xx answers in the measured window, errors (non-2xx, socket errors,\n"
+     "timeouts), req/s, latency mean, p50, p99 and max in ms, and for the\n"
+     "async ones the seconds until every accepted message was stored.\n"
+     "--rate makes it an open loop: R requests/s in total at fixed\n"
+     "intervals, latency counted from each request's due time.  The global\n"
+     "--json (before `bench`) prints the result document instead of the\n"
+     "table.  Exits 1 when a scenario got no 2xx answer at all.",
+     ctl_bench,
+     {{"scenario", "NAME,...", "run only these (default: the whole suite)"},
+     {"nodes", "URL,...", "spread connections over these "
+     "(default: --node)"},
+     {"leader", NULL, "send everything to the leader (asked of the "
+     "first node)"},
+     {"connections", "N", "connections in all (default 64)"},
+     {"duration", "S", "measured seconds per scenario (default 10)"},
+     {"warmup", "S", "seconds before measuring (default 1)"},
+     {"threads", "T", "event loops (default 1)"},
+     {"rate", "R", "open loop: requests/s in all (default 0: closed loop)"},
+     {"pipeline", "D", "requests in flight per connection (default 1)"},
+     {"payload", "BYTES", "message_body length (default 20)"},
+     {"pending", "N", "fetch: messages queued first (default 100000)"},
+     {"json", "FILE", "write the results as JSON to FILE"}}},
     {NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, {{NULL}}},
 };
 /* clang-format on */

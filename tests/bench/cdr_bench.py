@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-import bench  # noqa: E402
+import harness as bench  # noqa: E402  (the shared helpers)
 import sqlservers  # noqa: E402
 
 BODY = json.dumps({
