@@ -10,7 +10,7 @@
 
 static int is_red(const struct rb_node *n)
 {
-    return n != NULL && n->red;
+    return n != NULL && rb_is_red(n);
 }
 
 /* Points whatever referred to old (parent link or root) at new. */
@@ -31,11 +31,11 @@ static void rotate_left(struct rb_tree *t, struct rb_node *x)
 
     x->right = y->left;
     if (y->left != NULL)
-        y->left->parent = x;
-    y->parent = x->parent;
-    replace_child(t, x->parent, x, y);
+        rb_set_parent(y->left, x);
+    rb_set_parent(y, rb_parent(x));
+    replace_child(t, rb_parent(x), x, y);
     y->left = x;
-    x->parent = y;
+    rb_set_parent(x, y);
 }
 
 static void rotate_right(struct rb_tree *t, struct rb_node *x)
@@ -44,11 +44,11 @@ static void rotate_right(struct rb_tree *t, struct rb_node *x)
 
     x->left = y->right;
     if (y->right != NULL)
-        y->right->parent = x;
-    y->parent = x->parent;
-    replace_child(t, x->parent, x, y);
+        rb_set_parent(y->right, x);
+    rb_set_parent(y, rb_parent(x));
+    replace_child(t, rb_parent(x), x, y);
     y->right = x;
-    x->parent = y;
+    rb_set_parent(x, y);
 }
 
 void rb_init(struct rb_tree *t)
@@ -61,35 +61,35 @@ static void insert_fixup(struct rb_tree *t, struct rb_node *n)
 {
     struct rb_node *p;
 
-    while ((p = n->parent) != NULL && p->red) {
-        struct rb_node *g = p->parent; /* exists: a red node is never root */
+    while ((p = rb_parent(n)) != NULL && rb_is_red(p)) {
+        struct rb_node *g = rb_parent(p); /* exists: a red node is never root */
         int p_left = (g->left == p);
         struct rb_node *uncle = p_left ? g->right : g->left;
 
         if (is_red(uncle)) {
-            p->red = 0;
-            uncle->red = 0;
-            g->red = 1;
+            rb_set_black(p);
+            rb_set_black(uncle);
+            rb_set_red(g);
             n = g;
             continue;
         }
         if (p_left && n == p->right) {
             rotate_left(t, p);
             n = p;
-            p = n->parent;
+            p = rb_parent(n);
         } else if (!p_left && n == p->left) {
             rotate_right(t, p);
             n = p;
-            p = n->parent;
+            p = rb_parent(n);
         }
-        p->red = 0;
-        g->red = 1;
+        rb_set_black(p);
+        rb_set_red(g);
         if (p_left)
             rotate_right(t, g);
         else
             rotate_left(t, g);
     }
-    t->root->red = 0;
+    rb_set_black(t->root);
 }
 
 void rb_insert(struct rb_tree *t, struct rb_node *n, rb_cmp_fn cmp)
@@ -101,10 +101,9 @@ void rb_insert(struct rb_tree *t, struct rb_node *n, rb_cmp_fn cmp)
         parent = *link;
         link = cmp(n, parent) < 0 ? &parent->left : &parent->right;
     }
-    n->parent = parent;
+    rb_set_parent_colour(n, parent, 1);
     n->left = NULL;
     n->right = NULL;
-    n->red = 1;
     *link = n;
     t->count++;
     insert_fixup(t, n);
@@ -119,9 +118,9 @@ static void erase_fixup(struct rb_tree *t, struct rb_node *x,
         int x_left = (parent->left == x);
         struct rb_node *w = x_left ? parent->right : parent->left;
 
-        if (w->red) {
-            w->red = 0;
-            parent->red = 1;
+        if (rb_is_red(w)) {
+            rb_set_black(w);
+            rb_set_red(parent);
             if (x_left)
                 rotate_left(t, parent);
             else
@@ -129,35 +128,35 @@ static void erase_fixup(struct rb_tree *t, struct rb_node *x,
             w = x_left ? parent->right : parent->left;
         }
         if (!is_red(w->left) && !is_red(w->right)) {
-            w->red = 1;
+            rb_set_red(w);
             x = parent;
-            parent = x->parent;
+            parent = rb_parent(x);
             continue;
         }
         if (x_left && !is_red(w->right)) {
-            w->left->red = 0;
-            w->red = 1;
+            rb_set_black(w->left);
+            rb_set_red(w);
             rotate_right(t, w);
             w = parent->right;
         } else if (!x_left && !is_red(w->left)) {
-            w->right->red = 0;
-            w->red = 1;
+            rb_set_black(w->right);
+            rb_set_red(w);
             rotate_left(t, w);
             w = parent->left;
         }
-        w->red = parent->red;
-        parent->red = 0;
+        rb_set_colour(w, rb_is_red(parent));
+        rb_set_black(parent);
         if (x_left) {
-            w->right->red = 0;
+            rb_set_black(w->right);
             rotate_left(t, parent);
         } else {
-            w->left->red = 0;
+            rb_set_black(w->left);
             rotate_right(t, parent);
         }
         x = t->root;
     }
     if (x != NULL)
-        x->red = 0;
+        rb_set_black(x);
 }
 
 /* Moves successor s (leftmost in n's right subtree) into n's place, keeping
@@ -167,24 +166,23 @@ static int splice_successor(struct rb_tree *t, struct rb_node *n,
                             struct rb_node *s, struct rb_node **x,
                             struct rb_node **xp)
 {
-    int removed_red = s->red;
+    int removed_red = rb_is_red(s);
 
     *x = s->right;
-    if (s->parent == n) {
+    if (rb_parent(s) == n) {
         *xp = s;
     } else {
-        *xp = s->parent;
-        s->parent->left = s->right;
+        *xp = rb_parent(s);
+        rb_parent(s)->left = s->right;
         if (s->right != NULL)
-            s->right->parent = s->parent;
+            rb_set_parent(s->right, rb_parent(s));
         s->right = n->right;
-        n->right->parent = s;
+        rb_set_parent(n->right, s);
     }
-    replace_child(t, n->parent, n, s);
-    s->parent = n->parent;
+    replace_child(t, rb_parent(n), n, s);
+    s->parent_color = n->parent_color; /* n's parent and colour at once */
     s->left = n->left;
-    n->left->parent = s;
-    s->red = n->red;
+    rb_set_parent(n->left, s);
     return removed_red;
 }
 
@@ -196,11 +194,11 @@ void rb_erase(struct rb_tree *t, struct rb_node *n)
 
     if (n->left == NULL || n->right == NULL) {
         x = n->left != NULL ? n->left : n->right;
-        xp = n->parent;
-        removed_red = n->red;
-        replace_child(t, n->parent, n, x);
+        xp = rb_parent(n);
+        removed_red = rb_is_red(n);
+        replace_child(t, xp, n, x);
         if (x != NULL)
-            x->parent = xp;
+            rb_set_parent(x, xp);
     } else {
         struct rb_node *s = n->right;
 
@@ -211,7 +209,8 @@ void rb_erase(struct rb_tree *t, struct rb_node *n)
     t->count--;
     if (!removed_red)
         erase_fixup(t, x, xp);
-    n->parent = n->left = n->right = NULL;
+    n->parent_color = 0;
+    n->left = n->right = NULL;
 }
 
 struct rb_node *rb_find(const struct rb_tree *t, const void *key,
@@ -288,7 +287,7 @@ struct rb_node *rb_next(const struct rb_node *n)
             n = n->left;
         return (struct rb_node *)n;
     }
-    while ((p = n->parent) != NULL && p->right == n)
+    while ((p = rb_parent(n)) != NULL && p->right == n)
         n = p;
     return (struct rb_node *)p;
 }
@@ -303,7 +302,7 @@ struct rb_node *rb_prev(const struct rb_node *n)
             n = n->right;
         return (struct rb_node *)n;
     }
-    while ((p = n->parent) != NULL && p->left == n)
+    while ((p = rb_parent(n)) != NULL && p->left == n)
         n = p;
     return (struct rb_node *)p;
 }

@@ -9,14 +9,64 @@
 #ifndef SMSC_RBTREE_H
 #define SMSC_RBTREE_H
 
+#include <stdalign.h>
 #include <stddef.h>
+#include <stdint.h>
 
+/* The parent pointer and the colour share one word: a node is at least
+ * pointer-aligned (it lives inside a malloc'd record), so bit 0 of its
+ * address is always 0 and holds the colour (1 = red).  24 bytes, not 32.
+ * Read and write the word only through the accessors below. */
 struct rb_node {
-    struct rb_node *parent;
+    uintptr_t parent_color;
     struct rb_node *left;
     struct rb_node *right;
-    int red;
 };
+
+_Static_assert(alignof(struct rb_node) >= 2,
+               "rb_node: bit 0 of a node's address must be free for the colour");
+
+#define RB_RED_BIT ((uintptr_t)1)
+
+static inline struct rb_node *rb_parent(const struct rb_node *n)
+{
+    return (struct rb_node *)(n->parent_color & ~RB_RED_BIT);
+}
+
+static inline int rb_is_red(const struct rb_node *n)
+{
+    return (n->parent_color & RB_RED_BIT) != 0;
+}
+
+/* Sets the parent, keeping the colour. */
+static inline void rb_set_parent(struct rb_node *n, const struct rb_node *p)
+{
+    n->parent_color = (uintptr_t)p | (n->parent_color & RB_RED_BIT);
+}
+
+static inline void rb_set_red(struct rb_node *n)
+{
+    n->parent_color |= RB_RED_BIT;
+}
+
+static inline void rb_set_black(struct rb_node *n)
+{
+    n->parent_color &= ~RB_RED_BIT;
+}
+
+static inline void rb_set_colour(struct rb_node *n, int red)
+{
+    if (red)
+        rb_set_red(n);
+    else
+        rb_set_black(n);
+}
+
+static inline void rb_set_parent_colour(struct rb_node *n,
+                                        const struct rb_node *p, int red)
+{
+    n->parent_color = (uintptr_t)p | (red ? RB_RED_BIT : 0);
+}
 
 struct rb_tree {
     struct rb_node *root;

@@ -74,10 +74,10 @@ static int check_subtree(const struct rb_node *n, const struct rb_node *parent,
 
     if (n == NULL)
         return 1;
-    assert_ptr_equal(n->parent, parent);
-    if (n->red) {
-        assert_false(n->left != NULL && n->left->red);
-        assert_false(n->right != NULL && n->right->red);
+    assert_ptr_equal(rb_parent(n), parent);
+    if (rb_is_red(n)) {
+        assert_false(n->left != NULL && rb_is_red(n->left));
+        assert_false(n->right != NULL && rb_is_red(n->right));
     }
     if (n->left != NULL)
         assert_true(item_cmp(n->left, n) <= 0);
@@ -87,7 +87,7 @@ static int check_subtree(const struct rb_node *n, const struct rb_node *parent,
     rh = check_subtree(n->right, n, count);
     assert_int_equal(lh, rh);
     (*count)++;
-    return lh + (n->red ? 0 : 1);
+    return lh + (rb_is_red(n) ? 0 : 1);
 }
 
 static void check_invariants(const struct rb_tree *t)
@@ -95,7 +95,7 @@ static void check_invariants(const struct rb_tree *t)
     size_t count = 0;
 
     if (t->root != NULL)
-        assert_false(t->root->red);
+        assert_false(rb_is_red(t->root));
     check_subtree(t->root, NULL, &count);
     assert_int_equal(count, t->count);
 }
