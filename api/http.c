@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,12 @@ static evutil_socket_t listen_on(const char *ip, int port, const char *key,
     }
     evutil_socket_t fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    if (fd >= 0)
+    if (fd >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* Accepted sockets inherit it: the tail of an answer larger than
+         * one segment must not wait for the client's delayed ACK. */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     if (fd < 0 || bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 ||
         listen(fd, 1024) != 0) {
         snprintf(err, errlen, "%s: cannot listen on %s: %s", key, spec,

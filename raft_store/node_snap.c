@@ -179,6 +179,20 @@ void node_snap_retune(struct node *n, size_t bytes)
     if (want > UINT32_MAX / 2)
         want = UINT32_MAX / 2;
     s->threshold = (unsigned)want;
+    /* Entries kept after the snapshot, for followers a little behind:
+     * bounded in bytes too, since one group-commit entry may carry
+     * hundreds of commands and raft keeps the whole log in memory. */
+    uint64_t trailing = (uint64_t)n->cfg->raft.snapshot_trailing;
+    if (s->log_entries > 0 && s->log_bytes > 0) {
+        uint64_t per_entry = s->log_bytes / s->log_entries + 1;
+        uint64_t cap = (uint64_t)n->cfg->raft.snapshot_trailing_bytes /
+                       per_entry;
+        if (cap < 16)
+            cap = 16;
+        if (trailing > cap)
+            trailing = cap;
+    }
+    raft_set_snapshot_trailing(&n->raft, (unsigned)trailing);
     s->log_bytes = s->log_entries = 0;
     if (n->snapshot_calls == NULL) /* else an asked one comes first */
         raft_set_snapshot_threshold(&n->raft, s->threshold);

@@ -70,6 +70,7 @@ static void config_defaults(struct config *cfg)
     cfg->raft.snapshot_threshold = 32768;
     cfg->raft.snapshot_in_background = true;
     cfg->raft.snapshot_trailing = 4096;
+    cfg->raft.snapshot_trailing_bytes = 16 * 1024 * 1024;
     cfg->raft.segment_bytes = 8 * 1024 * 1024;
     cfg->database.adapter = xstrdup("sqlite");
     cfg->database.pool_size = 20;

@@ -56,6 +56,7 @@ struct config_raft {
     int heartbeat_timeout_ms;    /* 100 */
     int snapshot_threshold;      /* entries between snapshots, 32768 */
     int snapshot_trailing;       /* entries kept after a snapshot, 4096 */
+    int64_t snapshot_trailing_bytes; /* and at most about 16 MiB of them */
     int64_t segment_bytes;       /* 8 MiB, must stay <= 16 MiB */
     bool snapshot_in_background; /* true: a forked child serialises */
 };

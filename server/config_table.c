@@ -108,6 +108,8 @@ static const struct key_desc config_keys[] = {
     NUM("raft.snapshot_threshold", K_INT, raft.snapshot_threshold, 1,
         100000000),
     NUM("raft.snapshot_trailing", K_INT, raft.snapshot_trailing, 0, 100000000),
+    NUM("raft.snapshot_trailing_bytes", K_I64, raft.snapshot_trailing_bytes,
+        MIB, 4096LL * MIB),
     NUM("raft.segment_bytes", K_I64, raft.segment_bytes, MIB, 16 * MIB),
     BOOL("raft.snapshot_in_background", raft.snapshot_in_background),
     OBJ("database"),
