@@ -159,7 +159,14 @@ static void *thread_main(void *arg)
 static int thread_init(struct api_thread *t, char *err, size_t errlen)
 {
     struct api *a = t->api;
-    t->base = event_base_new();
+    /* With the changelist, evhttp's read/write toggles on a connection
+     * within one loop pass cost one epoll_ctl at most, not three per
+     * request.  (Its caveat, fds cloned by dup() in one base, does not
+     * apply: each thread's base holds only its own dup of a listener.) */
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    t->base = event_base_new_with_config(ec);
+    event_config_free(ec);
     if (t->base == NULL) {
         snprintf(err, errlen, "cannot create an event base");
         return -1;

@@ -12,6 +12,7 @@
  */
 #include "raft_store/store_int.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,12 +101,19 @@ static void ev_reserve(struct msg *m, size_t need)
     size_t used = ev ? ev->len : 0;
     if (used + need <= have)
         return;
-    size_t cap = have ? have * 2 : 96;
-    while (cap < used + need)
-        cap *= 2;
+    /* A stored message usually carries its two arrival events and nothing
+     * more for a while: the first block fits them exactly (a million
+     * pending messages made a 96-byte start, doubled, cost ~90 bytes
+     * each); later growth is by half. */
+    size_t cap = have + have / 2;
+    if (cap < used + need)
+        cap = used + need;
     ev = xrealloc(ev, sizeof *ev + cap);
     if (m->ev == NULL)
         ev->len = ev->count = 0;
+    size_t usable = malloc_usable_size(ev) - sizeof *ev;
+    if (usable > cap && usable < UINT32_MAX)
+        cap = usable; /* the allocator's rounding, free to use */
     ev->cap = (uint32_t)cap;
     m->ev = ev;
 }
