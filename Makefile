@@ -234,6 +234,13 @@ bench-cluster: deps all
 	/usr/bin/python3 tests/bench/bench_cluster.py --smscd $(abspath $(SMSCD)) \
 	  --out $(BUILD)/bench/cluster.json $(BENCH_ARGS)
 
+# Resident bytes per stored message from 250,000 to 1,000,000 pending,
+# create throughput as the store grows, and the time a node with all of
+# them takes to come back after a restart (tests/bench/memory_bench.py).
+bench-memory: deps all
+	/usr/bin/python3 tests/bench/memory_bench.py --smscd $(abspath $(SMSCD)) \
+	  --smscctl $(abspath $(SMSCCTL)) $(BENCH_ARGS)
+
 # Submission throughput with CDRs off / SQLite / PostgreSQL / MariaDB and
 # the CDR writer's sustained rows/s (tests/bench/cdr_bench.py).
 bench-cdr: deps all
@@ -249,4 +256,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps fuzz-smoke bench bench-cluster bench-micro bench-cdr bench-scrape clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-cluster bench-memory bench-micro bench-cdr bench-scrape clean
