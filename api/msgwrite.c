@@ -63,54 +63,65 @@ static const unsigned char plain[256] = {
     [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0xFF] = 1,
 };
 
-bool json_write_str(struct buf *b, const char *str)
+/* Appends without growing: the caller reserved room (a JSON string takes
+ * at most 6 bytes per input byte + 2). */
+static inline void put(struct buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static inline void put_c(struct buf *b, char c)
+{
+    b->data[b->len++] = (uint8_t)c;
+}
+
+#define PUT_LIT(b, s) put(b, s, sizeof s - 1)
+
+static bool write_str(struct buf *b, const char *str)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s = (const unsigned char *)str;
     size_t start = b->len;
-    buf_put_u8(b, '"');
+    put_c(b, '"');
     for (;;) {
         const unsigned char *run = s;
         while (plain[*s]) {
-            if (*s >= 0x80) {
-                size_t n = utf8_seq(s);
-                if (n == 0) {
-                    b->len = start;
-                    return false;
-                }
-                s += n;
-            } else {
+            if (*s < 0x80) {
                 s++;
+                continue;
             }
+            size_t n = utf8_seq(s);
+            if (n == 0) {
+                b->len = start;
+                return false;
+            }
+            s += n;
         }
-        buf_put(b, run, (size_t)(s - run));
-        unsigned char c = *s;
+        put(b, run, (size_t)(s - run));
+        unsigned char c = *s++;
         if (c == '\0')
             break;
-        char esc[6] = {'\\', 0};
-        size_t n = 2;
+        put_c(b, '\\');
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"': put_c(b, '"'); break;
+        case '\\': put_c(b, '\\'); break;
+        case '\b': put_c(b, 'b'); break;
+        case '\f': put_c(b, 'f'); break;
+        case '\n': put_c(b, 'n'); break;
+        case '\r': put_c(b, 'r'); break;
+        case '\t': put_c(b, 't'); break;
         default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
+            PUT_LIT(b, "u00");
+            put_c(b, hex[c >> 4]);
+            put_c(b, hex[c & 15]);
         }
-        buf_put(b, esc, n);
-        s++;
     }
-    buf_put_u8(b, '"');
+    put_c(b, '"');
     return true;
 }
 
-void json_write_int(struct buf *b, int64_t v)
+static void write_int(struct buf *b, int64_t v)
 {
     char tmp[24];
     char *p = tmp + sizeof tmp;
@@ -121,129 +132,169 @@ void json_write_int(struct buf *b, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+    put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* ,"key": — every key but "id" comes after another. */
-static void key(struct buf *b, const char *k)
-{
-    size_t n = strlen(k);
-    buf_reserve(b, n + 4);
-    uint8_t *p = b->data + b->len;
-    *p++ = ',';
-    *p++ = '"';
-    memcpy(p, k, n);
-    p += n;
-    *p++ = '"';
-    *p++ = ':';
-    b->len += n + 4;
-}
-
-static void put_lit(struct buf *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
-
-static void f_null(struct buf *b, const char *k)
-{
-    key(b, k);
-    put_lit(b, "null");
-}
+#define KEY(b, k) PUT_LIT(b, ",\"" k "\":")
 
 /* A string or null; the key is left out for invalid UTF-8 (see above). */
-static void f_str(struct buf *b, const char *k, const char *s)
+#define F_STR(b, k, s)                                                         \
+    do {                                                                       \
+        const char *s_ = (s);                                                  \
+        size_t mark_ = (b)->len;                                               \
+        KEY(b, k);                                                             \
+        if (s_ == NULL)                                                        \
+            PUT_LIT(b, "null");                                                \
+        else if (!write_str(b, s_))                                            \
+            (b)->len = mark_;                                                  \
+    } while (0)
+
+#define F_INT(b, k, v)                                                         \
+    do {                                                                       \
+        KEY(b, k);                                                             \
+        write_int(b, v);                                                       \
+    } while (0)
+
+#define F_INT_OR_NULL(b, k, present, v)                                        \
+    do {                                                                       \
+        KEY(b, k);                                                             \
+        if (present)                                                           \
+            write_int(b, v);                                                   \
+        else                                                                   \
+            PUT_LIT(b, "null");                                                \
+    } while (0)
+
+#define F_BOOL(b, k, v)                                                        \
+    do {                                                                       \
+        KEY(b, k);                                                             \
+        if (v)                                                                 \
+            PUT_LIT(b, "true");                                                \
+        else                                                                   \
+            PUT_LIT(b, "false");                                               \
+    } while (0)
+
+/* time_format()'s date part is kept for the last two days asked for (a
+ * page of messages is made of a few days: sent, expires); the time of day
+ * is cheap.  Times outside years 0..9999, which time_format clamps, are
+ * not cached. */
+#define TIME_LO (-62167219200000LL) /* 0000-01-01T00:00:00Z */
+#define TIME_HI 253402300799999LL   /* 9999-12-31T23:59:59.999Z */
+#define DAY_MS 86400000LL
+
+static _Thread_local struct {
+    int64_t day;
+    char date[10]; /* YYYY-MM-DD */
+} last_days[2] = {{INT64_MIN, ""}, {INT64_MIN, ""}};
+
+static void two_digits(struct buf *b, int64_t v)
 {
-    size_t mark = b->len;
-    if (s == NULL) {
-        f_null(b, k);
-        return;
-    }
-    key(b, k);
-    if (!json_write_str(b, s))
-        b->len = mark;
+    put_c(b, (char)('0' + v / 10));
+    put_c(b, (char)('0' + v % 10));
 }
 
-static void f_int(struct buf *b, const char *k, int64_t v)
-{
-    key(b, k);
-    json_write_int(b, v);
-}
-
-static void f_int_or_null(struct buf *b, const char *k, bool present,
-                          int64_t v)
-{
-    if (present)
-        f_int(b, k, v);
-    else
-        f_null(b, k);
-}
-
-static void f_bool(struct buf *b, const char *k, bool v)
-{
-    key(b, k);
-    put_lit(b, v ? "true" : "false");
-}
-
-static void f_time(struct buf *b, const char *k, int64_t ms)
+static void write_time(struct buf *b, int64_t ms)
 {
     if (ms == TIME_NULL) {
-        f_null(b, k);
+        PUT_LIT(b, "null");
         return;
     }
-    char t[TIMEFMT_LEN];
-    time_format(ms, t);
-    key(b, k);
-    buf_put_u8(b, '"');
-    buf_put(b, t, TIMEFMT_LEN - 1);
-    buf_put_u8(b, '"');
+    put_c(b, '"');
+    if (ms >= TIME_LO && ms <= TIME_HI) {
+        int64_t day = ms >= 0 ? ms / DAY_MS : -((DAY_MS - 1 - ms) / DAY_MS);
+        int64_t sod = (ms - day * DAY_MS) / 1000;
+        size_t slot = (size_t)day & 1;
+        if (last_days[slot].day != day) {
+            char t[TIMEFMT_LEN];
+            time_format(day * DAY_MS, t);
+            memcpy(last_days[slot].date, t, 10);
+            last_days[slot].day = day;
+        }
+        put(b, last_days[slot].date, 10);
+        put_c(b, 'T');
+        two_digits(b, sod / 3600);
+        put_c(b, ':');
+        two_digits(b, sod / 60 % 60);
+        put_c(b, ':');
+        two_digits(b, sod % 60);
+        put_c(b, 'Z');
+    } else {
+        char t[TIMEFMT_LEN];
+        time_format(ms, t);
+        put(b, t, TIMEFMT_LEN - 1);
+    }
+    put_c(b, '"');
+}
+
+#define F_TIME(b, k, ms)                                                       \
+    do {                                                                       \
+        KEY(b, k);                                                             \
+        write_time(b, ms);                                                     \
+    } while (0)
+
+/* Room for everything but the strings: 38 keys, numbers, times, names. */
+#define FIXED_MAX 2048
+
+static size_t str_max(const char *s)
+{
+    return s ? 6 * strlen(s) + 2 : 0;
 }
 
 void msg_write_json(struct buf *b, const struct msg *m)
 {
     const struct msg_data *d = &m->d;
-    buf_reserve(b, 1024);
-    put_lit(b, "{\"id\":");
-    json_write_int(b, m->id);
-    f_str(b, "source_msisdn", d->source_msisdn);
-    f_str(b, "destination_msisdn", d->destination_msisdn);
-    f_str(b, "message_body", d->message_body);
-    f_str(b, "source_smsc", d->source_smsc);
-    f_str(b, "dest_smsc", d->dest_smsc);
-    f_str(b, "source_imsi", d->source_imsi);
-    f_str(b, "dest_imsi", d->dest_imsi);
-    f_str(b, "source_type", msg_source_type_name(d->source_type));
-    f_int(b, "message_parts", d->message_parts);
-    f_int(b, "message_part_number", d->message_part_number);
-    f_str(b, "tp_data_coding_scheme", d->tp_data_coding_scheme);
+    buf_reserve(b, FIXED_MAX + str_max(d->source_msisdn) +
+                       str_max(d->destination_msisdn) +
+                       str_max(d->message_body) + str_max(d->source_smsc) +
+                       str_max(d->dest_smsc) + str_max(d->source_imsi) +
+                       str_max(d->dest_imsi) +
+                       str_max(d->tp_data_coding_scheme) +
+                       str_max(d->tp_dcs_coding_group) +
+                       str_max(d->tp_user_data_header) + str_max(d->raw_pdu) +
+                       str_max(d->origin_node) +
+                       str_max(d->destination_node));
+    PUT_LIT(b, "{\"id\":");
+    write_int(b, m->id);
+    F_STR(b, "source_msisdn", d->source_msisdn);
+    F_STR(b, "destination_msisdn", d->destination_msisdn);
+    F_STR(b, "message_body", d->message_body);
+    F_STR(b, "source_smsc", d->source_smsc);
+    F_STR(b, "dest_smsc", d->dest_smsc);
+    F_STR(b, "source_imsi", d->source_imsi);
+    F_STR(b, "dest_imsi", d->dest_imsi);
+    F_STR(b, "source_type", msg_source_type_name(d->source_type));
+    F_INT(b, "message_parts", d->message_parts);
+    F_INT(b, "message_part_number", d->message_part_number);
+    F_STR(b, "tp_data_coding_scheme", d->tp_data_coding_scheme);
     /* msg_to_json uses json_string() here, not json_str_or_null(): same
      * text, as these name functions never return NULL. */
-    f_str(b, "tp_dcs_character_set", sms_charset_name(d->charset));
-    f_str(b, "tp_dcs_coding_group", d->tp_dcs_coding_group);
-    f_bool(b, "tp_dcs_compressed", d->tp_dcs_compressed);
-    f_bool(b, "tp_dcs_has_message_class", d->tp_dcs_has_message_class);
-    f_int_or_null(b, "tp_dcs_message_class",
+    F_STR(b, "tp_dcs_character_set", sms_charset_name(d->charset));
+    F_STR(b, "tp_dcs_coding_group", d->tp_dcs_coding_group);
+    F_BOOL(b, "tp_dcs_compressed", d->tp_dcs_compressed);
+    F_BOOL(b, "tp_dcs_has_message_class", d->tp_dcs_has_message_class);
+    F_INT_OR_NULL(b, "tp_dcs_message_class",
                   d->tp_dcs_message_class != MSG_CLASS_NONE,
                   d->tp_dcs_message_class);
-    f_str(b, "tp_user_data_header", d->tp_user_data_header);
-    f_str(b, "status", msg_status_name(d->status));
-    f_time(b, "send_time", d->send_time);
-    f_time(b, "deliver_time", d->deliver_time);
-    f_time(b, "deliver_after", d->deliver_after);
-    f_time(b, "expires", d->expires);
-    f_bool(b, "deadletter", d->deadletter);
-    f_int(b, "delivery_attempts", d->delivery_attempts);
-    f_bool(b, "charge_failed", d->charge_failed);
-    f_bool(b, "status_report_requested", d->status_report_requested);
-    f_int_or_null(b, "status_report_for", d->status_report_for != 0,
+    F_STR(b, "tp_user_data_header", d->tp_user_data_header);
+    F_STR(b, "status", msg_status_name(d->status));
+    F_TIME(b, "send_time", d->send_time);
+    F_TIME(b, "deliver_time", d->deliver_time);
+    F_TIME(b, "deliver_after", d->deliver_after);
+    F_TIME(b, "expires", d->expires);
+    F_BOOL(b, "deadletter", d->deadletter);
+    F_INT(b, "delivery_attempts", d->delivery_attempts);
+    F_BOOL(b, "charge_failed", d->charge_failed);
+    F_BOOL(b, "status_report_requested", d->status_report_requested);
+    F_INT_OR_NULL(b, "status_report_for", d->status_report_for != 0,
                   d->status_report_for);
-    f_bool(b, "raw_data_flag", d->raw_data_flag);
-    f_bool(b, "raw_sip_flag", d->raw_sip_flag);
-    f_str(b, "raw_pdu", d->raw_pdu);
-    f_str(b, "origin_node", d->origin_node);
-    f_str(b, "destination_node", d->destination_node);
-    f_int_or_null(b, "route_id", d->route_id != 0, d->route_id);
-    f_str(b, "charged", route_charged_name(d->charged));
-    f_time(b, "inserted_at", d->inserted_at);
-    f_time(b, "updated_at", d->updated_at);
-    buf_put_u8(b, '}');
+    F_BOOL(b, "raw_data_flag", d->raw_data_flag);
+    F_BOOL(b, "raw_sip_flag", d->raw_sip_flag);
+    F_STR(b, "raw_pdu", d->raw_pdu);
+    F_STR(b, "origin_node", d->origin_node);
+    F_STR(b, "destination_node", d->destination_node);
+    F_INT_OR_NULL(b, "route_id", d->route_id != 0, d->route_id);
+    F_STR(b, "charged", route_charged_name(d->charged));
+    F_TIME(b, "inserted_at", d->inserted_at);
+    F_TIME(b, "updated_at", d->updated_at);
+    put_c(b, '}');
 }

@@ -168,6 +168,30 @@ static void test_strings(void **state)
     }
 }
 
+/* The writer keeps the last second's text: the same second, the next one,
+ * back, and around the epoch and the clamped ends. */
+static void test_times_cached(void **state)
+{
+    (void)state;
+    static const int64_t t[] = {
+        1761825600000, 1761825600999, 1761825601000, 1761825600500, -1,
+        -999, -1000, -1001, 0, 999, 1000, -62167219200000LL,
+        -62167219200001LL, -62167219199001LL, 253402300799999LL,
+        253402300800000LL, 253402300799000LL, INT64_MAX, INT64_MIN + 1, 86399999, 86400000, -86400000, -86400001,
+        172799999, 1761868799999, 1761868800000};
+    struct msg m;
+    memset(&m, 0, sizeof m);
+    msg_data_init(&m.d);
+    size_t n = sizeof t / sizeof t[0];
+    for (size_t i = 0; i < n; i++) {
+        m.d.send_time = t[i];
+        m.d.deliver_time = t[(i + 1) % n];
+        m.d.expires = t[i];
+        m.d.updated_at = t[(i + 7) % n];
+        check(&m, "cached times");
+    }
+}
+
 /* Random bytes (weighted to the interesting ones) in random fields. */
 static void test_random(void **state)
 {
@@ -209,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_all_null),
         cmocka_unit_test(test_enums_and_numbers),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_times_cached),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
