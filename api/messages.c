@@ -156,7 +156,7 @@ static void get_now(struct api_req *r)
 {
     int64_t id = api_path_id(r);
     struct buf b;
-    buf_init(&b);
+    api_body_init(&b);
     store_rdlock(r->t->api->store);
     const struct msg *m = id > 0 ? store_get(r->t->api->store, id) : NULL;
     if (m) {
@@ -181,7 +181,7 @@ void h_messages_get(struct api_req *r)
 /* {"data":[...]} of n records into b (under the store's read lock). */
 static void render_list(struct buf *b, const struct msg **v, size_t n)
 {
-    buf_init(b);
+    api_body_init(b);
     buf_reserve(b, 16 + n * 1024);
     buf_put(b, "{\"data\":[", 9);
     for (size_t i = 0; i < n; i++) {
