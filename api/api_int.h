@@ -150,6 +150,11 @@ void api_reply_error(struct api_req *r, int status, const char *fmt, ...)
 void api_reply_empty(struct api_req *r, int status);
 void api_reply_raw(struct api_req *r, int status, const char *ctype,
                    const void *body, size_t len);
+/* Answers with the JSON text in body (application/json), taking its bytes
+ * without a copy; body is left empty. */
+void api_reply_buf(struct api_req *r, int status, struct buf *body);
+/* An empty buffer for an answer body, recycled from earlier answers. */
+void api_body_init(struct buf *b);
 /* Finishes a context: frees it when answered and nothing is pending. */
 void api_req_release(struct api_req *r);
 const char *api_query(struct api_req *r, const char *key);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/msgwrite.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -149,14 +150,25 @@ void h_messages_create_async(struct api_req *r)
         api_accept_async(r, "/api/messages");
 }
 
+/* The read paths answer with text written straight from the records
+ * (msgwrite.c), the same bytes api_reply_data(msg_to_json()) gives. */
 static void get_now(struct api_req *r)
 {
     int64_t id = api_path_id(r);
-    json_t *j = id > 0 ? render_one(r, id) : NULL;
-    if (j == NULL)
+    struct buf b;
+    api_body_init(&b);
+    store_rdlock(r->t->api->store);
+    const struct msg *m = id > 0 ? store_get(r->t->api->store, id) : NULL;
+    if (m) {
+        buf_put(&b, "{\"data\":", 8);
+        msg_write_json(&b, m);
+        buf_put_u8(&b, '}');
+    }
+    store_rdunlock(r->t->api->store);
+    if (m == NULL)
         api_reply_error(r, 404, "Message not found");
     else
-        api_reply_data(r, 200, j);
+        api_reply_buf(r, 200, &b);
 }
 
 void h_messages_get(struct api_req *r)
@@ -166,13 +178,18 @@ void h_messages_get(struct api_req *r)
 
 /* ---- list and queue fetch ---- */
 
-static json_t *render_list(struct api_req *r, const struct msg **v, size_t n)
+/* {"data":[...]} of n records into b (under the store's read lock). */
+static void render_list(struct buf *b, const struct msg **v, size_t n)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, msg_to_json(v[i]));
-    (void)r;
-    return a;
+    api_body_init(b);
+    buf_reserve(b, 16 + n * 1024);
+    buf_put(b, "{\"data\":[", 9);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_put_u8(b, ',');
+        msg_write_json(b, v[i]);
+    }
+    buf_put(b, "]}", 2);
 }
 
 static void list_now(struct api_req *r)
@@ -195,10 +212,11 @@ static void list_now(struct api_req *r)
     const struct msg **v = xcalloc((size_t)limit, sizeof *v);
     store_rdlock(r->t->api->store);
     size_t n = store_list(r->t->api->store, &f, v);
-    json_t *a = render_list(r, v, n);
+    struct buf b;
+    render_list(&b, v, n);
     store_rdunlock(r->t->api->store);
     free(v);
-    api_reply_data(r, 200, a);
+    api_reply_buf(r, 200, &b);
 }
 
 struct fetch_args {
@@ -229,10 +247,11 @@ static void fetch_now(struct api_req *r, const struct fetch_args *fa)
     store_rdlock(r->t->api->store);
     size_t n = store_fetch(r->t->api->store, fa->smsc, fa->unrouted,
                            (size_t)fa->limit, v);
-    json_t *a = render_list(r, v, n);
+    struct buf b;
+    render_list(&b, v, n);
     store_rdunlock(r->t->api->store);
     free(v);
-    api_reply_data(r, 200, a);
+    api_reply_buf(r, 200, &b);
 }
 
 static void leased(struct api_req *r)
@@ -240,15 +259,19 @@ static void leased(struct api_req *r)
     const struct store_result *res = &r->call.result;
     if (api_reply_result_error(r, res))
         return;
-    json_t *a = json_array();
+    const struct msg **v = xcalloc(res->n_ids ? res->n_ids : 1, sizeof *v);
+    size_t n = 0;
     store_rdlock(r->t->api->store);
     for (uint32_t i = 0; i < res->n_ids; i++) {
         const struct msg *m = store_get(r->t->api->store, res->ids[i]);
         if (m)
-            json_array_append_new(a, msg_to_json(m));
+            v[n++] = m;
     }
+    struct buf b;
+    render_list(&b, v, n);
     store_rdunlock(r->t->api->store);
-    api_reply_data(r, 200, a);
+    free(v);
+    api_reply_buf(r, 200, &b);
 }
 
 static void lease(struct api_req *r, const struct fetch_args *fa)
