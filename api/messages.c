@@ -33,37 +33,41 @@ void api_set_cmd(struct api_req *r, struct cmd *c)
     cmd_free(c);
 }
 
-static json_t *render_one(struct api_req *r, int64_t id)
-{
-    store_rdlock(r->t->api->store);
-    const struct msg *m = store_get(r->t->api->store, id);
-    json_t *j = m ? msg_to_json(m) : NULL;
-    store_rdunlock(r->t->api->store);
-    return j;
-}
-
-/* After a write that answers with the message record. */
+/* After a write that answers with the message record: the record written
+ * straight to JSON (msgwrite.c), as the read paths do. */
 void api_reply_record(struct api_req *r)
 {
     const struct store_result *res = &r->call.result;
     if (api_reply_result_error(r, res))
         return;
-    json_t *j = render_one(r, res->id);
-    if (j == NULL)
-        j = json_pack("{s:I}", "id", (json_int_t)res->id);
+    struct buf b;
+    api_body_init(&b);
+    buf_put(&b, "{\"data\":", 8);
+    char dest[80] = "-";
+    const char *status = "-";
+    long long route_id = 0;
+    store_rdlock(r->t->api->store);
+    const struct msg *m = store_get(r->t->api->store, res->id);
+    if (m != NULL) {
+        msg_write_json(&b, m);
+        if (m->d.dest_smsc)
+            snprintf(dest, sizeof dest, "%s", m->d.dest_smsc);
+        status = msg_status_name(m->d.status);
+        route_id = (long long)m->d.route_id;
+    }
+    store_rdunlock(r->t->api->store);
+    if (m == NULL) {
+        char idj[48];
+        int n = snprintf(idj, sizeof idj, "{\"id\":%lld}", (long long)res->id);
+        buf_put(&b, idj, (size_t)n);
+    }
+    buf_put_u8(&b, '}');
     if (log_enabled(LOG_DEBUG))
         log_debug("message %s message_id=%lld route_id=%lld dest_smsc=%s "
                   "status=%s request_id=%s",
                   r->route ? r->route->pattern : "-", (long long)res->id,
-                  (long long)json_integer_value(json_object_get(j, "route_id")),
-                  json_string_value(json_object_get(j, "dest_smsc"))
-                      ? json_string_value(json_object_get(j, "dest_smsc"))
-                      : "-",
-                  json_string_value(json_object_get(j, "status"))
-                      ? json_string_value(json_object_get(j, "status"))
-                      : "-",
-                  r->rid);
-    api_reply_data(r, res->status ? res->status : 200, j);
+                  route_id, dest, status ? status : "-", r->rid);
+    api_reply_buf(r, res->status ? res->status : 200, &b);
 }
 
 static const char *origin_of(struct api_req *r)
@@ -165,10 +169,12 @@ static void get_now(struct api_req *r)
         buf_put_u8(&b, '}');
     }
     store_rdunlock(r->t->api->store);
-    if (m == NULL)
+    if (m == NULL) {
+        buf_free(&b);
         api_reply_error(r, 404, "Message not found");
-    else
+    } else {
         api_reply_buf(r, 200, &b);
+    }
 }
 
 void h_messages_get(struct api_req *r)
