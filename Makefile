@@ -234,6 +234,11 @@ bench-cluster: deps all
 	/usr/bin/python3 tests/bench/bench_cluster.py --smscd $(abspath $(SMSCD)) \
 	  --out $(BUILD)/bench/cluster.json $(BENCH_ARGS)
 
+# Sync create throughput on three nodes at 10,000 ... 1,000,000 stored
+# messages (tests/bench/flat_bench.py).
+bench-flat: deps all
+	/usr/bin/python3 tests/bench/flat_bench.py --smscd $(abspath $(SMSCD)) $(BENCH_ARGS)
+
 # Resident bytes per stored message from 250,000 to 1,000,000 pending,
 # create throughput as the store grows, and the time a node with all of
 # them takes to come back after a restart (tests/bench/memory_bench.py).
@@ -256,4 +261,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps deps-packages run cluster cluster-stop unit integration test \
-        san fuzz fuzz-deps fuzz-smoke bench bench-cluster bench-memory bench-micro bench-cdr bench-scrape clean
+        san fuzz fuzz-deps fuzz-smoke bench bench-cluster bench-flat bench-memory bench-micro bench-cdr bench-scrape clean
