@@ -12,6 +12,7 @@ size and the change against the first.  A measurement, not a test.
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,10 +53,33 @@ def main():
     ap.add_argument("--smscctl", help="default: next to --smscd")
     ap.add_argument("--sizes", default="10000,250000,500000,1000000")
     ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
     smscctl = args.smscctl or os.path.join(os.path.dirname(args.smscd),
                                            "smscctl")
     sizes = [int(x) for x in args.sizes.split(",")]
+    runs = [one_run(args, smscctl, sizes) for _ in range(args.runs)]
+    if args.runs > 1:
+        print("\nmedians of %d runs:" % args.runs)
+        med = []
+        for i in range(len(sizes)):
+            med.append((int(statistics.median(r[i][0] for r in runs)),
+                        {k: statistics.median(r[i][1][k] for r in runs)
+                         for k in ("req_per_s", "p50", "p99", "max")}))
+        show(med)
+
+
+def show(rows):
+    base = rows[0][1]["req_per_s"] or 1
+    print("\n%12s %10s %8s %8s %8s %9s" % ("stored", "req/s", "p50", "p99",
+                                            "max", "vs first"))
+    for stored, r in rows:
+        print("%12d %10.0f %8.2f %8.2f %8.2f %+8.1f%%" % (
+            stored, r["req_per_s"], r["p50"], r["p99"], r["max"],
+            100.0 * (r["req_per_s"] - base) / base), flush=True)
+
+
+def one_run(args, smscctl, sizes):
     root = tempfile.mkdtemp(prefix="smsc-flat-")
     nodes, leader = harness.start_cluster(args.smscd, root, 3,
                                           extra=CDR_SQLITE)
@@ -69,20 +93,13 @@ def main():
                 smscctl, leader.url,
                 ["--scenario", "create", "--duration", str(args.duration)],
                 os.path.join(root, "flat-%d.json" % size))
-            row = harness.row_figures(doc["scenarios"][0])
-            rows.append((stored, row))
+            rows.append((stored, harness.row_figures(doc["scenarios"][0])))
     finally:
         for nd in nodes:
             nd.stop()
         shutil.rmtree(root, ignore_errors=True)
-    base = rows[0][1]["req_per_s"] or 1
-    print("\n%12s %10s %8s %8s %8s %9s" % ("stored", "req/s", "p50", "p99",
-                                            "max", "vs first"))
-    for stored, r in rows:
-        print("%12d %10.0f %8.2f %8.2f %8.2f %+8.1f%%" % (
-            stored, r["req_per_s"], r["p50"], r["p99"], r["max"],
-            100.0 * (r["req_per_s"] - base) / base))
-
+    show(rows)
+    return rows
 
 if __name__ == "__main__":
     main()

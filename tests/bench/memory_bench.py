@@ -15,6 +15,8 @@ time.  This is a measurement, not a test: it never fails on a figure.
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,7 +94,17 @@ def main():
     ap.add_argument("--messages", type=int, default=1000000)
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
+    results = [one_run(args) for _ in range(args.runs)]
+    if args.runs > 1:
+        print("\nmedians of %d runs: %.0f bytes per message at the last "
+              "step, restart %.2f s" % (
+                  args.runs, statistics.median(r[0] for r in results),
+                  statistics.median(r[1] for r in results)))
+
+
+def one_run(args):
     root = tempfile.mkdtemp(prefix="smsc-membench-")
     ports = {k: bench.free_port() for k in ("http", "https", "metrics", "raft")}
     node = bench.Node(args.smscd, root, "node1",
@@ -112,8 +124,9 @@ def main():
             post(node.url + "/api/cluster/snapshot")
             time.sleep(0.5)
             n, rss = pending(node), rss_kib(node.proc.pid)
+            per_msg = (rss - base) * 1024.0 / n
             print("%12d %14.1f %12.0f %14.0f" % (
-                n, rss / 1024.0, (rss - base) * 1024.0 / n, rate), flush=True)
+                n, rss / 1024.0, per_msg, rate), flush=True)
         n = pending(node)
         t0 = time.time()
         node.stop()
@@ -125,10 +138,13 @@ def main():
             if st and st.get("leader") and pending(node) == n:
                 break
             time.sleep(0.02)
+        back = time.time() - t0
         print("restart with %d messages: stopped in %.2f s, serving all of "
-              "them %.2f s after start" % (n, stopped, time.time() - t0))
+              "them %.2f s after start" % (n, stopped, back))
+        return per_msg, back
     finally:
         node.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
