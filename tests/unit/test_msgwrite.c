@@ -119,20 +119,23 @@ static void test_enums_and_numbers(void **state)
                                   INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN,
                                   INT64_MIN + 1, 1000000000000000000LL};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        /* wrapping arithmetic on purpose (no signed overflow) */
+        int64_t neg = (int64_t)(0 - (uint64_t)big[i]);
+        int64_t times7 = (int64_t)((uint64_t)big[i] * 7u);
         m.id = big[i];
         d->status_report_for = big[i];
-        d->route_id = -big[i];
+        d->route_id = neg;
         d->message_parts = (int32_t)big[i];
         d->message_part_number = (int32_t)(big[i] >> 32);
-        d->delivery_attempts = (int32_t)-big[i];
+        d->delivery_attempts = (int32_t)neg;
         check(&m, "numbers");
         /* times: null, the epoch, before it, the clamped ends */
         d->send_time = big[i] == INT64_MIN ? TIME_NULL : big[i];
-        d->deliver_time = -big[i];
+        d->deliver_time = neg;
         d->deliver_after = big[i] / 1000;
         d->expires = big[i] % 86400000;
         d->inserted_at = -1;
-        d->updated_at = big[i] * 7;
+        d->updated_at = times7;
         check(&m, "times");
     }
 }
