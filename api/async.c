@@ -6,8 +6,9 @@
  * id.  Failures whose outcome is unknown (leadership lost, connection
  * dropped) are retried with that id, so the state machine stores the
  * message once.  The backlog is bounded by async_queue_max (503 past it).
- * Thread 0 of the API drains the backlog; node completions arrive on the
- * raft thread and only hand items back.
+ * On the leader a new item is proposed at once by the thread that accepted
+ * it; thread 0 of the API drains the backlog (a follower's items, retries);
+ * node completions arrive on the raft thread and only hand items back.
  */
 #include "api/api_int.h"
 
@@ -168,6 +169,13 @@ int api_async_post(struct api *a, const char *path, const uint8_t *cmd,
     it->body_len = body_len;
     snprintf(it->rid, sizeof it->rid, "%s", rid);
     snprintf(it->client, sizeof it->client, "%s", client);
+    if (node_is_leader(a->node)) {
+        /* proposed from this thread at once: no hop through thread 0 (a
+         * failure comes back through proposed() into the backlog) */
+        it->call.complete = proposed;
+        node_propose(a->node, it->cmd, it->cmd_len, &it->call);
+        return 0;
+    }
     enqueue(a, it, true);
     return 0;
 }
