@@ -14,9 +14,7 @@ is stopped afterwards; the JSON of the last run goes to --out.  This is a
 measurement, not a test: it never fails on a figure.
 """
 import argparse
-import json
 import os
-import shutil
 import sys
 import tempfile
 
@@ -50,13 +48,7 @@ def main():
         docs.append(doc)
         runs.append({r["name"]: harness.row_figures(r)
                      for r in doc["scenarios"]})
-    med = harness.medians(runs)
-    if args.runs > 1:
-        harness.print_table("medians of %d runs (1 node)" % args.runs, med)
-    with open(args.out, "w") as f:
-        json.dump({"runs": docs, "medians": med}, f, indent=2)
-    print("\nJSON: %s" % args.out)
-    shutil.rmtree(root, ignore_errors=True)
+    harness.finish(runs, docs, args.out, "1 node", root)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ the medians.  The JSON (every run and the medians) goes to --out
 (build/bench/cluster.json).  A measurement, not a test.
 """
 import argparse
-import json
 import os
-import shutil
 import sys
 import tempfile
 
@@ -74,13 +72,7 @@ def main():
         docs.append(doc)
         runs.append(figures)
         harness.print_table("run %d (3 nodes)" % (k + 1), figures)
-    med = harness.medians(runs)
-    if args.runs > 1:
-        harness.print_table("medians of %d runs (3 nodes)" % args.runs, med)
-    with open(args.out, "w") as f:
-        json.dump({"runs": docs, "medians": med}, f, indent=2)
-    print("\nJSON: %s" % args.out)
-    shutil.rmtree(root, ignore_errors=True)
+    harness.finish(runs, docs, args.out, "3 nodes", root)
 
 
 if __name__ == "__main__":

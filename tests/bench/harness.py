@@ -9,6 +9,7 @@ smscctl bench instead).
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -221,3 +222,15 @@ def print_table(title, table):
             label, f["requests"], f["errors"], f["req_per_s"], f["mean"],
             f["p50"], f["p99"], f["max"], stored))
     sys.stdout.flush()
+
+
+def finish(runs, docs, out, label, root):
+    """After the runs: the table of medians (when more than one), the JSON
+    of every run and the medians to out, the scratch dir removed."""
+    med = medians(runs)
+    if len(runs) > 1:
+        print_table("medians of %d runs (%s)" % (len(runs), label), med)
+    with open(out, "w") as f:
+        json.dump({"runs": docs, "medians": med}, f, indent=2)
+    print("\nJSON: %s" % out)
+    shutil.rmtree(root, ignore_errors=True)
