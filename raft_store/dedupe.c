@@ -10,6 +10,7 @@
  */
 #include "raft_store/store_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,13 +45,14 @@ void dedupe_add(struct store *s, uint64_t hash, int kind,
     int64_t ttl = kind == KEY_CLIENT
                       ? s->settings.fingerprint_ttl_minutes * 60000
                       : STORE_NODE_KEY_TTL_MS;
-    struct dedupe_entry *e = xcalloc(1, sizeof *e);
+    size_t dlen = r->status >= 400 ? strlen(r->detail) : 0;
+    size_t size = offsetof(struct dedupe_entry, detail) + dlen + 1;
+    struct dedupe_entry *e = xcalloc(1, size > sizeof *e ? size : sizeof *e);
     e->hash = hash;
     e->expires = s->clock + ttl;
     e->id = r->id;
     e->status = r->status;
-    if (r->status >= 400)
-        e->detail = xstrdup(r->detail);
+    memcpy(e->detail, r->detail, dlen);
     struct dedupe_entry *old = hmap_u64_put(&s->request_ids, hash, e);
     if (old != NULL)
         old->hash = 0; /* superseded: its FIFO slot no longer owns the key */
@@ -66,7 +68,6 @@ static void fifo_expire(struct store *s, struct dedupe_fifo *f)
             f->tail = NULL;
         if (e->hash != 0 && hmap_u64_get(&s->request_ids, e->hash) == e)
             hmap_u64_del(&s->request_ids, e->hash);
-        free(e->detail);
         free(e);
     }
 }
@@ -82,7 +83,6 @@ static void fifo_clear(struct dedupe_fifo *f)
     while (f->head) {
         struct dedupe_entry *e = f->head;
         f->head = e->next;
-        free(e->detail);
         free(e);
     }
     f->tail = NULL;

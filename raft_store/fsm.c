@@ -489,8 +489,7 @@ static void apply_one(struct store *s, struct cmd *c, struct store_result *r)
             r->status = e->status;
             r->id = e->id;
             r->duplicate = true;
-            if (e->detail)
-                snprintf(r->detail, sizeof r->detail, "%s", e->detail);
+            snprintf(r->detail, sizeof r->detail, "%s", e->detail);
             return;
         }
     }

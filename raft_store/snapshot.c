@@ -62,7 +62,7 @@ static void put_fifo(struct buf *b, const struct dedupe_fifo *f)
         buf_put_svar(b, e->expires);
         buf_put_svar(b, e->id);
         buf_put_svar(b, e->status);
-        buf_put_str(b, e->detail);
+        buf_put_str(b, e->status >= 400 ? e->detail : NULL);
     }
 }
 

@@ -83,13 +83,15 @@ struct msg_events {
     uint8_t data[];
 };
 
+/* One per request id applied in the window (a million of them at full
+ * load): 40 bytes, the error detail inline and only for errors. */
 struct dedupe_entry {
     uint64_t hash;
     int64_t expires;
     int64_t id;
-    int32_t status;
-    char *detail;          /* only for errors */
     struct dedupe_entry *next;
+    int32_t status;
+    char detail[];         /* "" unless status >= 400 */
 };
 
 struct dedupe_fifo {

@@ -122,7 +122,16 @@ def one_run(args):
         for i in range(args.steps):
             rate = load(node, args.smscctl, step, args.connections)
             post(node.url + "/api/cluster/snapshot")
-            time.sleep(0.5)
+            # raft stores the snapshot from a mapping of the child's bytes
+            # and trims its log when done: read the resident set once it
+            # has settled
+            rss, t0 = rss_kib(node.proc.pid), time.time()
+            while time.time() - t0 < 20:
+                time.sleep(1.0)
+                now = rss_kib(node.proc.pid)
+                if abs(now - rss) < rss / 200:
+                    break
+                rss = now
             n, rss = pending(node), rss_kib(node.proc.pid)
             per_msg = (rss - base) * 1024.0 / n
             print("%12d %14.1f %12.0f %14.0f" % (
