@@ -178,7 +178,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB := $(wildcard common/*.c server/config*.c server/pdu*.c) server/smstext.c \
             $(filter-out raft_store/node%.c,$(wildcard raft_store/*.c)) \
             api/msgjson.c api/fieldjson.c api/tablejson.c api/jsonfmt.c server/xlat.c \
-            api/frontendjson.c api/mediajson.c sql/cdr_row.c
+            api/frontendjson.c api/mediajson.c sql/cdr_row.c cluster/bench_parse.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(RAFT_LIB)
 	@mkdir -p $(@D)
