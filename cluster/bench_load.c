@@ -44,7 +44,14 @@ struct conn {
     uint64_t *sent_at; /* ring of `pipeline` send (or due) times */
     int head, inflight;
     bool connected;
+    unsigned answers;  /* answers read, for sampling the item check */
 };
+
+/* Queue answers are ~90 KB: collecting and scanning each one made the
+ * generator's own CPU the limit of the fetch scenario, so the item count
+ * is checked on one answer in CHECK_EVERY per connection (the first one
+ * included) and the others are only drained. */
+#define CHECK_EVERY 16
 
 struct thr {
     const struct bench_cfg *cfg;
@@ -231,7 +238,7 @@ static void answered(struct conn *c)
     t->inflight--;
     int st = c->p.status;
     bool ok = st >= 200 && st < 300;
-    if (ok && cfg->min_items > 0 && bench_count_items(&c->p) < cfg->min_items)
+    if (ok && c->p.keep_body && bench_count_items(&c->p) < cfg->min_items)
         ok = false, t->res.short_err += in_window(t, now);
     else if (!ok && in_window(t, now))
         t->res.status_err[st > 0 && st < BENCH_STATUS_MAX ? st : 0]++;
@@ -260,6 +267,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
         answered(c);
         bool close = c->p.close;
         bench_parser_reset(&c->p);
+        c->p.keep_body = c->p.body != NULL && ++c->answers % CHECK_EVERY == 0;
         if (close) {
             /* answers still owed on this connection will not come */
             conn_restart(c, c->inflight > 0);
