@@ -10,7 +10,7 @@
  * keeps raft's request until the child is done, then fills the buffer with
  * the memfd's mapping and passes the request on to the real (libuv)
  * snapshot_put, which writes the file from its thread pool.  The loop is
- * blocked only for the fork itself (page tables: about 10 ms per GiB).
+ * blocked only for the fork itself.
  *
  * A waiter thread reaps the child and wakes the loop (uv_async).  When
  * fork fails the snapshot is serialised in place, as before.  At close a
