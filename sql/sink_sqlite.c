@@ -38,6 +38,27 @@ static int exec(struct sqlite_sink *ss, const char *sql, struct cdr_error *err,
     return 0;
 }
 
+/* Switching a file to WAL takes an exclusive lock, and SQLite answers
+ * SQLITE_BUSY at once, without its busy handler, while another
+ * connection is opening the same fresh file: retry within the timeout. */
+static int set_wal(struct sqlite_sink *ss, int timeout_ms,
+                   struct cdr_error *err)
+{
+    for (int waited = 0;; waited += 10) {
+        int rc = sqlite3_exec(ss->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+                              NULL);
+
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited >= timeout_ms)
+            break;
+        sqlite3_sleep(10);
+    }
+    return fail(ss, err, "WAL mode");
+}
+
 static void rollback(struct sqlite_sink *ss)
 {
     if (!sqlite3_get_autocommit(ss->db))
@@ -335,7 +356,7 @@ int cdr_sqlite_open(const struct cdr_sink_config *cfg, struct cdr_sink **out,
         goto err_close;
     }
     sqlite3_busy_timeout(ss->db, cfg->timeout_ms);
-    if (exec(ss, "PRAGMA journal_mode = WAL", err, "WAL mode") != 0 ||
+    if (set_wal(ss, cfg->timeout_ms, err) != 0 ||
         exec(ss, "PRAGMA synchronous = FULL", err, "synchronous") != 0) {
         rc = CDR_ECONNECT;
         if (err != NULL)
