@@ -209,9 +209,11 @@ fuzz: deps $(FUZZ_BIN)
 	done
 
 # ---------------------------------------------------------------- benchmarks
-# Micro-benchmarks of the pure pipeline stages (route selection with 1,000
-# routes, translation with 100 rules), linked against the optimised archive.
-MICRO_BENCH := $(BUILD)/bench/route_bench $(BUILD)/bench/xlat_bench
+# Micro-benchmarks of the pure stages (route selection with 1,000 routes,
+# translation with 100 rules, the store's snapshot encoded and restored with
+# 1,000,000 messages), linked against the optimised archive.
+MICRO_BENCH := $(BUILD)/bench/route_bench $(BUILD)/bench/xlat_bench \
+               $(BUILD)/bench/snap_bench
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
