@@ -26,8 +26,8 @@ Q       := $(if $(V),,@)
 
 include raft_store/raft.mk
 
-PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 libcares 2>/dev/null)
-PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 libcares 2>/dev/null)
+PKGS_CFLAGS := $(shell pkg-config --cflags libevent libevent_openssl libevent_pthreads jansson openssl libuv libpcre2-8 libcares liblz4 2>/dev/null)
+PKGS_LIBS   := $(shell pkg-config --libs libevent libevent_openssl libevent_pthreads jansson openssl libpcre2-8 libcares liblz4 2>/dev/null)
 # The CDR writer's SQL client libraries (sql/); their headers are system
 # headers, outside our warning flags.
 SQL_PKGS    := sqlite3 libpq libmariadb

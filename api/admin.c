@@ -412,10 +412,14 @@ static void snapshot_taken(struct api_req *r)
     }
     log_info("raft: snapshot asked by request_id=%s taken at index %llu",
              r->rid, (unsigned long long)r->call.index);
-    api_reply_data(r, 200, json_pack("{s:s,s:I,s:I}", "node",
+    /* bytes: as stored (compressed when taken in the background);
+     * state_bytes: the state's encoding */
+    api_reply_data(r, 200, json_pack("{s:s,s:I,s:I,s:I}", "node",
                                      r->t->api->node_name, "index",
                                      (json_int_t)r->call.index, "bytes",
-                                     (json_int_t)r->call.result.id));
+                                     (json_int_t)r->call.result.id,
+                                     "state_bytes",
+                                     (json_int_t)r->call.result.id2));
 }
 
 /* A snapshot of the node asked (each member compacts its own log). */

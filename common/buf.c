@@ -1,6 +1,7 @@
 /* buf — growable byte buffer and bounds-checked reader (see buf.h). */
 #include "common/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,43 @@ void buf_init(struct buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->fixed = false;
+    b->flush = NULL;
+    b->flush_arg = NULL;
+}
+
+void buf_init_fixed(struct buf *b, void *mem, size_t cap)
+{
+    b->data = mem;
+    b->len = 0;
+    b->cap = cap;
+    b->fixed = true;
+    b->flush = NULL;
+    b->flush_arg = NULL;
+}
+
+void buf_init_sink(struct buf *b, size_t chunk,
+                   void (*flush)(const uint8_t *p, size_t n, void *arg),
+                   void *arg)
+{
+    buf_init(b);
+    b->data = xmalloc(chunk);
+    b->cap = chunk;
+    b->flush = flush;
+    b->flush_arg = arg;
+}
+
+void buf_flush(struct buf *b)
+{
+    if (b->flush != NULL && b->len > 0)
+        b->flush(b->data, b->len, b->flush_arg);
+    b->len = 0;
 }
 
 void buf_free(struct buf *b)
 {
-    free(b->data);
+    if (!b->fixed)
+        free(b->data);
     buf_init(b);
 }
 
@@ -28,6 +61,16 @@ void buf_reserve(struct buf *b, size_t n)
 {
     if (b->cap - b->len >= n)
         return;
+    if (b->flush != NULL) {
+        buf_flush(b);
+        if (b->cap >= n)
+            return;
+    }
+    if (b->fixed) {
+        fprintf(stderr, "buf: %zu bytes past a fixed buffer of %zu\n",
+                b->len + n - b->cap, b->cap);
+        abort();
+    }
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len < n)
         cap *= 2;

@@ -13,9 +13,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "raft_store/cmd.h"
+#include "raft_store/snap_lz4.h"
 #include "server/config.h"
 
 static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
@@ -85,6 +87,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
         c->index = index;
         c->result.status = 200;
         c->result.id = (int64_t)(*bufs)[0].len;
+        c->result.id2 = (int64_t)(*bufs)[0].len;
         commit_complete(c, NODE_DONE);
     }
     node_snap_retune(n, (*bufs)[0].len);
@@ -100,15 +103,38 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm,
     return 0;
 }
 
+/* The most a compressed snapshot may expand to: the machine's memory. */
+static size_t restore_max(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return (size_t)1 << 40;
+    return (size_t)pages * (size_t)size;
+}
+
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
     struct node *n = fsm->data;
-    char err[128];
-    if (store_restore(n->store, buf->base, buf->len, err, sizeof err) != 0) {
+    char err[160];
+    const uint8_t *p = buf->base;
+    size_t len = buf->len;
+    uint8_t *plain = NULL;
+    if (snap_lz4_is_frame(p, len)) {
+        if (snap_lz4_decode(p, len, restore_max(), &plain, &len, err,
+                            sizeof err) != 0) {
+            log_error("raft: restore failed: %s", err);
+            return RAFT_MALFORMED;
+        }
+        p = plain;
+    }
+    int rc = store_restore(n->store, p, len, err, sizeof err);
+    free(plain);
+    if (rc != 0) {
         log_error("raft: restore failed: %s", err);
         return RAFT_MALFORMED;
     }
-    log_info("raft: restored a snapshot of %zu bytes", buf->len);
+    log_info("raft: restored a snapshot of %zu bytes (%zu stored)", len,
+             buf->len);
     raft_free(buf->base);
     return 0;
 }

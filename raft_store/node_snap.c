@@ -5,7 +5,7 @@
  * loop for a second or more, long enough for the followers to start an
  * election.  So snapshot() forks instead: the child holds a frozen,
  * copy-on-write image of the state as of the snapshot's index, serialises
- * it into a memfd and exits, while the parent goes on applying entries.
+ * it, compressed, into a memfd and exits, while the parent goes on applying entries.
  * snapshot() hands raft a placeholder buffer; the wrapped snapshot_put
  * keeps raft's request until the child is done, then fills the buffer with
  * the memfd's mapping and passes the request on to the real (libuv)
@@ -31,6 +31,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "raft_store/snap_lz4.h"
 #include "server/config.h"
 
 static double mono_ms(void)
@@ -61,6 +62,14 @@ static bool write_all(int fd, const char *p, size_t len)
     return true;
 }
 
+/* The child compresses the snapshot (raft_store/snap_lz4.h) straight into
+ * the memfd's pages, mapped over a sparse span far larger than any state
+ * (pages exist only once written, and the file is cut to the snapshot's
+ * length at the end): no buffer of the whole encoding and no copy into
+ * the file.  Where the span cannot be mapped (an address-space limit), it
+ * serialises into the heap, uncompressed, and writes that. */
+#define CHILD_SPAN ((size_t)1 << 40)
+
 static _Noreturn void child_main(struct node *n, int fd)
 {
     /* Dies with the thread that forked it; ignores what the daemon's
@@ -69,9 +78,22 @@ static _Noreturn void child_main(struct node *n, int fd)
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    void *span = MAP_FAILED;
+    struct snap_lz4_out z;
+    if (ftruncate(fd, (off_t)CHILD_SPAN) == 0)
+        span = mmap(NULL, CHILD_SPAN, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (span != MAP_FAILED && snap_lz4_out_begin(&z, span, CHILD_SPAN) == 0) {
+        store_snapshot(n->store, &z.in); /* no lock: this process has no
+                                          * writer */
+        long long len = snap_lz4_out_end(&z);
+        _exit(len > 0 && ftruncate(fd, (off_t)len) == 0 ? 0 : 1);
+    }
+    if (ftruncate(fd, 0) != 0)
+        _exit(1);
     struct buf b;
     buf_init(&b);
-    store_snapshot(n->store, &b); /* no lock: this process has no writer */
+    store_snapshot(n->store, &b);
     _exit(write_all(fd, (const char *)b.data, b.len) ? 0 : 1);
 }
 
@@ -89,13 +111,14 @@ static void *waiter_main(void *arg)
 }
 
 static void complete_calls(struct node_call *c, uint64_t index, size_t len,
-                           bool ok)
+                           uint64_t plain, bool ok)
 {
     while (c) {
         struct node_call *next = c->next;
         c->index = index;
         c->result.status = ok ? 200 : 500;
         c->result.id = (int64_t)len;
+        c->result.id2 = (int64_t)plain;
         commit_complete(c, ok ? NODE_DONE : NODE_UNKNOWN);
         c = next;
     }
@@ -129,7 +152,7 @@ static void done_cb(uv_async_t *h)
         log_error("raft: snapshot at index %llu failed in the background "
                   "(child status %d); raft retries at its next apply",
                   (unsigned long long)s->index, s->wait_status);
-        complete_calls(calls, s->index, 0, false);
+        complete_calls(calls, s->index, 0, 0, false);
         cb(req, RAFT_IOERR);
         return;
     }
@@ -137,11 +160,16 @@ static void done_cb(uv_async_t *h)
     s->map_len = (size_t)st.st_size;
     snap->bufs[0].base = map;
     snap->bufs[0].len = s->map_len;
-    log_info("raft: snapshot at index %llu (%zu bytes, %.0f ms in the "
-             "background)",
-             (unsigned long long)s->index, s->map_len, mono_ms() - s->started);
-    complete_calls(calls, s->index, s->map_len, true);
-    node_snap_retune(n, s->map_len);
+    /* the state's size, not the compressed one, sets the next threshold */
+    uint64_t plain = snap_lz4_plain_len(map, s->map_len);
+    if (plain == 0)
+        plain = s->map_len;
+    log_info("raft: snapshot at index %llu (%zu bytes, %llu uncompressed, "
+             "%.0f ms in the background)",
+             (unsigned long long)s->index, s->map_len,
+             (unsigned long long)plain, mono_ms() - s->started);
+    complete_calls(calls, s->index, s->map_len, plain, true);
+    node_snap_retune(n, (size_t)plain);
     int rv = s->real_put(&n->io, s->trailing, req, snap, cb);
     if (rv != 0) {
         log_error("raft: cannot store the snapshot at index %llu: %s",
@@ -289,7 +317,7 @@ void node_snap_cancel(struct node *n)
         close(s->fd);
         s->fd = -1;
         s->busy = false;
-        complete_calls(s->calls, s->index, 0, false);
+        complete_calls(s->calls, s->index, 0, 0, false);
         s->calls = NULL;
     }
     uv_close((uv_handle_t *)&s->done, NULL);

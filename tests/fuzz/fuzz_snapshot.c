@@ -1,8 +1,10 @@
 /* libFuzzer target: snapshots as restore reads them (a follower installs
- * what the leader sends).  Bad input is refused and changes nothing. */
+ * what the leader sends), plain or compressed (raft_store/snap_lz4.h) as
+ * fsm restore takes them.  Bad input is refused and changes nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "raft_store/snap_lz4.h"
 #include "raft_store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -10,7 +12,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct store *s = store_new();
-    char err[128];
+    char err[160];
+    uint8_t *plain = NULL;
+    if (snap_lz4_is_frame(data, size)) {
+        size_t len;
+        if (snap_lz4_decode(data, size, 16u << 20, &plain, &len, err,
+                            sizeof err) != 0) {
+            store_free(s);
+            return 0;
+        }
+        data = plain;
+        size = len;
+    }
     if (store_restore(s, data, size, err, sizeof err) == 0) {
         struct buf b;
         buf_init(&b);
@@ -22,5 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_free(&b);
     }
     store_free(s);
+    free(plain);
     return 0;
 }
