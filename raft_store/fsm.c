@@ -256,8 +256,10 @@ static void deliver(struct store *s, struct msg *m, int64_t when)
     events_add(s, m, EV_DELIVERED, NULL, NULL, "Delivered via %s",
                m->d.dest_smsc ? m->d.dest_smsc : "-");
     m->d.deliver_time = when != TIME_NULL ? when : s->clock;
-    if (m->d.destination_node == NULL && s->cur_node != NULL)
-        m->d.destination_node = xstrdup(s->cur_node);
+    if (m->d.destination_node == NULL && s->cur_node != NULL) {
+        char *node = xstrdup(s->cur_node);
+        store_msg_set_str(s, &m->d.destination_node, &node);
+    }
     if (s->settings.delete_message_body_after_delivery) {
         free(m->d.message_body);
         m->d.message_body = NULL;
@@ -322,7 +324,7 @@ static void apply_patch(struct store *s, struct cmd *c, struct store_result *r)
         return;
     struct msg_data *d = &m->d;
     if (p->mask & PATCH_DEST_SMSC)
-        replace_str(&d->dest_smsc, &p->set.dest_smsc);
+        store_msg_set_str(s, &d->dest_smsc, &p->set.dest_smsc);
     if (p->mask & PATCH_DELIVER_AFTER)
         store_set_deliver_after(s, m, p->set.deliver_after);
     if (p->mask & PATCH_BODY) {
@@ -396,7 +398,7 @@ static void apply_delivered(struct store *s, struct cmd *c,
     if (m == NULL || !pending_or_409(m, r))
         return;
     if (c->u.delivered.dest_smsc != NULL)
-        replace_str(&m->d.dest_smsc, &c->u.delivered.dest_smsc);
+        store_msg_set_str(s, &m->d.dest_smsc, &c->u.delivered.dest_smsc);
     deliver(s, m, TIME_NULL);
     store_reindex(s, m);
     r->status = 200;

@@ -55,6 +55,7 @@ struct store *store_new(void)
     rb_init(&s->by_id);
     rb_init(&s->pending);
     hmap_str_init(&s->queues);
+    strpool_init(&s->strs);
     s->unrouted = xcalloc(1, sizeof *s->unrouted);
     s->unrouted->name = xstrdup("");
     rb_init(&s->unrouted->ready);
@@ -119,6 +120,7 @@ void store_free(struct store *s)
     if (s == NULL)
         return;
     store_clear(s);
+    strpool_free(&s->strs);
     hmap_str_free(&s->queues);
     hmap_str_free(&s->nodes);
     hmap_str_free(&s->locs_by_imsi);
@@ -254,8 +256,43 @@ void store_reindex(struct store *s, struct msg *m)
     schedule_event_purge(s, m);
 }
 
+/* The message fields held as shared copies. */
+#define POOLED_STRS(X)                                                         \
+    X(source_smsc) X(dest_smsc) X(origin_node) X(destination_node)            \
+    X(tp_data_coding_scheme)
+
+static void pool_strs(struct store *s, struct msg_data *d)
+{
+#define POOL(f)                                                                \
+    {                                                                          \
+        char *own = d->f;                                                      \
+        d->f = strpool_get(&s->strs, own);                                     \
+        free(own);                                                             \
+    }
+    POOLED_STRS(POOL)
+#undef POOL
+}
+
+static void unpool_strs(struct store *s, struct msg_data *d)
+{
+#define UNPOOL(f)                                                              \
+    strpool_put(&s->strs, d->f);                                               \
+    d->f = NULL;
+    POOLED_STRS(UNPOOL)
+#undef UNPOOL
+}
+
+void store_msg_set_str(struct store *s, char **field, char **v)
+{
+    strpool_put(&s->strs, *field);
+    *field = strpool_get(&s->strs, *v);
+    free(*v);
+    *v = NULL;
+}
+
 void store_insert(struct store *s, struct msg *m)
 {
+    pool_strs(s, &m->d);
     m->queue = NULL;
     m->sub = NULL;
     m->dest_sub = NULL;
@@ -280,6 +317,7 @@ void store_remove(struct store *s, struct msg *m)
     }
     s->by_status[m->d.status]--;
     rb_erase(&s->by_id, &m->by_id);
+    unpool_strs(s, &m->d);
     msg_data_free(&m->d);
     events_free(m);
     free(m);

@@ -11,6 +11,7 @@
 
 #include "common/hmap.h"
 #include "common/rbtree.h"
+#include "common/strpool.h"
 #include "raft_store/cmd.h"
 #include "raft_store/frontends_int.h"
 #include "raft_store/store.h"
@@ -136,6 +137,9 @@ struct store {
     uint64_t applied_index;
 
     struct rb_tree by_id;      /* all messages */
+    /* the shared copies of the messages' SMSC, node and coding-scheme
+     * strings (store_insert, store_msg_set_str) */
+    struct strpool strs;
     struct rb_tree pending;    /* pending messages, by id (oldest first) */
     struct hmap_str queues;    /* dest_smsc -> struct store_queue */
     struct store_queue *unrouted;
@@ -179,9 +183,15 @@ struct store {
 
 /* store.c */
 struct msg *store_find(const struct store *s, int64_t id);
-/* Links a new message; its id, data, lease_until and final_at are set. */
+/* Links a new message; its id, data, lease_until and final_at are set.
+ * Its source_smsc, dest_smsc, origin_node, destination_node and
+ * tp_data_coding_scheme become shared copies (s->strs): set them on a
+ * stored message with store_msg_set_str only, never free them. */
 void store_insert(struct store *s, struct msg *m);
 void store_remove(struct store *s, struct msg *m); /* unlinks and frees */
+/* Sets one of those fields of a stored message to *v (taking it; NULL
+ * clears the field). */
+void store_msg_set_str(struct store *s, char **field, char **v);
 /* Recomputes queue membership and deadlines of m after any change. */
 void store_reindex(struct store *s, struct msg *m);
 void store_set_status(struct store *s, struct msg *m, int status);
