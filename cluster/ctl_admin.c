@@ -304,11 +304,12 @@ int ctl_restore(const struct ctl *c, const struct ctl_cmd *cmd,
 
 static void print_snapshot(json_t *d)
 {
-    char node[128], index[32], bytes[32];
-    printf("%s: snapshot at index %s (%s bytes)\n",
+    char node[128], index[32], bytes[32], state[32];
+    printf("%s: snapshot at index %s (%s bytes stored, %s bytes of state)\n",
            ctl_cell(json_object_get(d, "node"), node, sizeof node),
            ctl_cell(json_object_get(d, "index"), index, sizeof index),
-           ctl_cell(json_object_get(d, "bytes"), bytes, sizeof bytes));
+           ctl_cell(json_object_get(d, "bytes"), bytes, sizeof bytes),
+           ctl_cell(json_object_get(d, "state_bytes"), state, sizeof state));
 }
 
 int ctl_snapshot(const struct ctl *c, const struct ctl_cmd *cmd,

@@ -399,5 +399,7 @@ def test_snapshot(node):
     got = ctl_json(node, "snapshot")
     assert got["node"] == node.name and got["index"] > 0 and got["bytes"] > 0
     assert f"snapshot at index {got['index']}" in node.log_path.read_text()
+    assert got["state_bytes"] >= got["bytes"]
     res = ctl_ok(node, "snapshot")
     assert "snapshot at index" in res.stdout
+    assert "bytes stored" in res.stdout and "bytes of state" in res.stdout
