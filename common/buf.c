@@ -1,7 +1,6 @@
 /* buf — growable byte buffer and bounds-checked reader (see buf.h). */
 #include "common/buf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,17 +11,6 @@ void buf_init(struct buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
-    b->fixed = false;
-    b->flush = NULL;
-    b->flush_arg = NULL;
-}
-
-void buf_init_fixed(struct buf *b, void *mem, size_t cap)
-{
-    b->data = mem;
-    b->len = 0;
-    b->cap = cap;
-    b->fixed = true;
     b->flush = NULL;
     b->flush_arg = NULL;
 }
@@ -47,8 +35,7 @@ void buf_flush(struct buf *b)
 
 void buf_free(struct buf *b)
 {
-    if (!b->fixed)
-        free(b->data);
+    free(b->data);
     buf_init(b);
 }
 
@@ -65,11 +52,6 @@ void buf_reserve(struct buf *b, size_t n)
         buf_flush(b);
         if (b->cap >= n)
             return;
-    }
-    if (b->fixed) {
-        fprintf(stderr, "buf: %zu bytes past a fixed buffer of %zu\n",
-                b->len + n - b->cap, b->cap);
-        abort();
     }
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len < n)

@@ -19,7 +19,6 @@ struct buf {
     uint8_t *data;
     size_t len;
     size_t cap;
-    bool fixed; /* data is the caller's memory: never grown or freed */
     /* Set by buf_init_sink: called with the bytes so far whenever more
      * would not fit, after which the buffer starts again empty. */
     void (*flush)(const uint8_t *p, size_t n, void *arg);
@@ -27,9 +26,6 @@ struct buf {
 };
 
 void buf_init(struct buf *b);
-/* Writes into the caller's cap bytes at mem, which must be enough: a
- * write past them aborts the process. */
-void buf_init_fixed(struct buf *b, void *mem, size_t cap);
 /* A streaming buffer of about chunk bytes: what is written reaches flush
  * in order, a chunk at a time (a single write longer than a chunk grows
  * it); buf_flush hands over the rest.  Only for writers that append:

@@ -115,10 +115,17 @@ static void change_done(struct raft_change *req, int status)
     finish(c, 200, "changed");
 }
 
+/* raft gives a transfer up after an election timeout when its target did
+ * not catch up in time (under load the log keeps moving until the
+ * transfer starts); it is asked again, up to TRANSFER_TRIES in all. */
+#define TRANSFER_TRIES 3
+
 struct transfer {
     struct raft_transfer req;
     struct node *node;
     struct node_call *call;
+    raft_id want;  /* 0 = any up-to-date voter */
+    int tries;
 };
 
 void members_fail_transfer(struct node *n, int outcome)
@@ -149,6 +156,14 @@ static void transferred(struct raft_transfer *req)
     raft_leader(&t->node->raft, &lid, &addr);
     struct node_call *call = t->call;
     bool moved = lid != 0 && lid != t->node->id;
+    if (!moved && ++t->tries < TRANSFER_TRIES &&
+        raft_state(&t->node->raft) == RAFT_LEADER &&
+        raft_transfer(&t->node->raft, &t->req, t->want, transferred) == 0) {
+        log_info("raft: leadership did not move; asking again (try %d of %d)",
+                 t->tries + 1, TRANSFER_TRIES);
+        t->node->transfer = t;
+        return;
+    }
     call->result.status = moved ? 200 : 503;
     call->result.id = (int64_t)lid;
     snprintf(call->result.detail, sizeof call->result.detail, "%s",
@@ -196,6 +211,7 @@ void members_change(struct node *n, struct sub *s)
         struct transfer *t = xcalloc(1, sizeof *t);
         t->node = n;
         t->call = call;
+        t->want = id;
         t->req.data = t;
         rv = raft_transfer(&n->raft, &t->req, id, transferred);
         if (rv == 0)

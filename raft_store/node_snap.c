@@ -5,7 +5,8 @@
  * loop for a second or more, long enough for the followers to start an
  * election.  So snapshot() forks instead: the child holds a frozen,
  * copy-on-write image of the state as of the snapshot's index, serialises
- * it, compressed, into a memfd and exits, while the parent goes on applying entries.
+ * it, compressed, into a memfd and exits, while the parent goes on
+ * applying entries.
  * snapshot() hands raft a placeholder buffer; the wrapped snapshot_put
  * keeps raft's request until the child is done, then fills the buffer with
  * the memfd's mapping and passes the request on to the real (libuv)
